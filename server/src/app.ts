@@ -1,0 +1,107 @@
+import { readFileSync } from 'node:fs';
+import { type Server, createServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import sirv from 'sirv';
+import { existsSync } from 'node:fs';
+import { type Clock, systemClock } from './clock.ts';
+import type { Config } from './config.ts';
+import { databaseOptionsFrom, openDatabase, type DatabaseOptions } from './db/database.ts';
+import { Locators } from './db/locators.ts';
+import { createEventBus } from './event-bus.ts';
+import { createGraphQLServer } from './http/graphql-server.ts';
+import { compileTrustedProxies } from './http/prepare-request.ts';
+import { type Handler, createRequestListener } from './http/server.ts';
+import { type Logger, createLogger } from './logger.ts';
+import { schema } from './schema.ts';
+import { loadServerKeys } from './server-keys.ts';
+import type { Services } from './services.ts';
+import { PasswordHasher } from './users/password-hasher.ts';
+
+export interface AppOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** Overrides the database the config names (tests use one database per file). */
+  database?: DatabaseOptions;
+}
+
+export interface RunningApp {
+  readonly url: string;
+  readonly services: Services;
+  readonly httpServer: Server;
+}
+
+/** Wires Vigil together without side effects; start() opens the database and listens, stop() undoes it. */
+export function buildApp(config: Config, options: AppOptions = {}) {
+  let running: (RunningApp & { close(): Promise<void> }) | null = null;
+  return {
+    async start(): Promise<RunningApp> {
+      running = await startApp(config, options);
+      return running;
+    },
+    async stop(): Promise<void> {
+      await running?.close();
+      running = null;
+    },
+  };
+}
+
+async function startApp(config: Config, options: AppOptions) {
+  const log = options.logger ?? createLogger(config.logLevel);
+  const db = await openDatabase(options.database ?? databaseOptionsFrom(config));
+  const bus = createEventBus({ redisUrl: config.redisUrl, channelPrefix: config.redisChannelPrefix });
+  const services: Services = {
+    config,
+    clock: options.clock ?? systemClock,
+    db,
+    locators: new Locators(db),
+    hasher: new PasswordHasher(config.passwordHash, config.passwordHashConcurrency),
+    keys: loadServerKeys(config.secretsDir),
+    bus,
+    log,
+  };
+  const yoga = createGraphQLServer(services, schema);
+  const listener = createRequestListener(services, yoga, {
+    trust: compileTrustedProxies(config.trustedProxies),
+    tls: Boolean(config.tls),
+    routes: [],
+    dashboard: dashboardHandler(config.dashboardDir),
+  });
+  const httpServer = config.tls
+    ? createTlsServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }, listener)
+    : createServer(listener);
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, config.host, () => resolve());
+  });
+  const { port } = httpServer.address() as AddressInfo;
+  const url = `${config.tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  log.info({ url, embeddedDatabase: db.embedded }, 'Vigil is listening');
+  return {
+    url,
+    services,
+    httpServer,
+    async close() {
+      httpServer.closeAllConnections();
+      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      await bus.close();
+      await db.close();
+    },
+  };
+}
+
+/** The built Svelte dashboard, with index.html for client-side routes; absent before `npm run build`. */
+function dashboardHandler(dir: string): Handler | null {
+  if (!existsSync(dir)) return null;
+  const serve = sirv(dir, {
+    single: true,
+    etag: true,
+    setHeaders: (res) => {
+      res.setHeader(
+        'Content-Security-Policy',
+        "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+      );
+    },
+  });
+  return (req, res, next) => serve(req, res, next);
+}

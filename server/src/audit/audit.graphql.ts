@@ -1,0 +1,107 @@
+import { builder, enumOf } from '../builder.ts';
+import { auditOrigin, tenantEmOf, viewerOf } from '../context.ts';
+import { inTenantTransaction } from '../unit-of-work.ts';
+import { User } from '../users/user.entity.ts';
+import { UserRef } from '../users/user.graphql.ts';
+import { parseInput } from '../validation.ts';
+import { AUDIT_OUTCOMES, ACTOR_TYPES, type AuditEvent } from './audit-event.entity.ts';
+import { AuditFilterSchema, type AuditPage, MAX_PAGE_SIZE, encodeCursor, searchAuditEvents } from './search.ts';
+
+export const AuditOutcomeEnum = enumOf('AuditOutcome', AUDIT_OUTCOMES);
+export const ActorTypeEnum = enumOf('ActorType', ACTOR_TYPES);
+
+export const AuditEventRef = builder.objectRef<AuditEvent>('AuditEvent').implement({
+  description: "One entry of the tenant's append-only, hash-chained journal.",
+  authScopes: { authenticated: true },
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    seq: t.expose('seq', { type: 'SafeInt', description: 'Position in the tenant journal: gap-free, increasing.' }),
+    occurredAt: t.expose('occurredAt', { type: 'DateTime' }),
+    action: t.exposeString('action'),
+    outcome: t.field({ type: AuditOutcomeEnum, resolve: (e) => e.outcome }),
+    actorType: t.field({ type: ActorTypeEnum, resolve: (e) => e.actorType }),
+    actorId: t.exposeID('actorId', { nullable: true }),
+    actor: t.field({
+      type: UserRef,
+      nullable: true,
+      resolve: (e, _args, ctx) => (e.actorId ? tenantEmOf(ctx).findOne(User, e.actorId) : null),
+    }),
+    targetType: t.exposeString('targetType', { nullable: true }),
+    targetId: t.exposeID('targetId', { nullable: true }),
+    ip: t.exposeString('ip', { nullable: true }),
+    userAgent: t.exposeString('userAgent', { nullable: true }),
+    sessionId: t.exposeID('sessionId', { nullable: true }),
+    details: t.expose('details', { type: 'JSONObject' }),
+    prevHash: t.exposeString('prevHash'),
+    hash: t.exposeString('hash'),
+  }),
+});
+
+const PageInfoRef = builder.objectRef<{ hasNextPage: boolean; endCursor: string | null }>('PageInfo').implement({
+  authScopes: { authenticated: true },
+  fields: (t) => ({
+    hasNextPage: t.exposeBoolean('hasNextPage'),
+    endCursor: t.exposeString('endCursor', { nullable: true }),
+  }),
+});
+
+const AuditEventEdgeRef = builder.objectRef<AuditEvent>('AuditEventEdge').implement({
+  authScopes: { authenticated: true },
+  fields: (t) => ({
+    cursor: t.string({ resolve: (e) => encodeCursor(e.seq) }),
+    node: t.field({ type: AuditEventRef, resolve: (e) => e }),
+  }),
+});
+
+export const AuditEventConnectionRef = builder.objectRef<AuditPage>('AuditEventConnection').implement({
+  authScopes: { authenticated: true },
+  fields: (t) => ({
+    edges: t.field({ type: [AuditEventEdgeRef], resolve: (page) => page.events }),
+    pageInfo: t.field({
+      type: PageInfoRef,
+      resolve: (page) => ({ hasNextPage: page.hasNextPage, endCursor: page.events.length ? encodeCursor(page.events.at(-1)!.seq) : null }),
+    }),
+  }),
+});
+
+export const AuditEventFilter = builder.inputType('AuditEventFilter', {
+  fields: (t) => ({
+    actions: t.stringList({ description: 'Any of these actions, e.g. session.sign_in_failed.' }),
+    actorId: t.id(),
+    targetId: t.id(),
+    outcome: t.field({ type: AuditOutcomeEnum }),
+    ip: t.string(),
+    since: t.field({ type: 'DateTime', description: 'Inclusive.' }),
+    until: t.field({ type: 'DateTime', description: 'Exclusive.' }),
+  }),
+});
+
+/** Loads the actors of a page at once, so `actor` resolves from the identity map. */
+async function withActors(page: AuditPage, ctx: Parameters<typeof tenantEmOf>[0]): Promise<AuditPage> {
+  const ids = [...new Set(page.events.map((e) => e.actorId).filter((id): id is string => id !== null))];
+  if (ids.length) await tenantEmOf(ctx).find(User, { id: { $in: ids } });
+  return page;
+}
+
+builder.queryField('auditEvents', (t) =>
+  t.field({
+    type: AuditEventConnectionRef,
+    description: `The tenant's journal, newest first; at most ${MAX_PAGE_SIZE} per page. Opening a search is itself journalled.`,
+    authScopes: { permission: 'audit.read' },
+    args: {
+      first: t.arg.int({ defaultValue: 50 }),
+      after: t.arg.string(),
+      filter: t.arg({ type: AuditEventFilter }),
+    },
+    resolve: async (_root, args, ctx) => {
+      const filter = parseInput(AuditFilterSchema, args.filter ?? {});
+      const page = await searchAuditEvents(tenantEmOf(ctx), filter, args.first ?? 50, args.after ?? null);
+      if (!args.after) {
+        await inTenantTransaction(ctx.services, viewerOf(ctx).tenantId, auditOrigin(ctx), ({ journal }) =>
+          journal.record({ action: 'audit.read', details: { filter: args.filter ?? {} } }),
+        );
+      }
+      return withActors(page, ctx);
+    },
+  }),
+);

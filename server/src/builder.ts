@@ -1,0 +1,59 @@
+import SchemaBuilder from '@pothos/core';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import { DateTimeResolver, JSONObjectResolver, SafeIntResolver } from 'graphql-scalars';
+import type { Permission } from './access/permissions.ts';
+import { hasPermission } from './access/viewer.ts';
+import type { Context } from './context.ts';
+import { ErrorCode, clientError } from './errors.ts';
+
+export interface AuthScopes {
+  /** Anyone, signed in or not: used only by the fields on the public list. */
+  public: boolean;
+  /** A session or an API key. */
+  authenticated: boolean;
+  /** A browser or app session; API keys never pass (they cannot manage credentials). */
+  session: boolean;
+  permission: Permission;
+}
+
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  AuthScopes: AuthScopes;
+  DefaultFieldNullability: false;
+  Scalars: {
+    DateTime: { Input: Date; Output: Date };
+    JSONObject: { Input: Record<string, unknown>; Output: Record<string, unknown> };
+    SafeInt: { Input: number; Output: number };
+  };
+}>({
+  defaultFieldNullability: false,
+  plugins: [ScopeAuthPlugin],
+  scopeAuth: {
+    authorizeOnSubscribe: true,
+    // Loaders, not values: signIn sets the viewer mid-request and the payload's fields must see it.
+    authScopes: (ctx) => ({
+      public: true,
+      authenticated: () => ctx.viewer !== null,
+      session: () => ctx.viewer?.kind === 'session',
+      permission: (permission) => hasPermission(ctx.viewer, permission),
+    }),
+    unauthorizedError: (_parent, ctx) =>
+      ctx.viewer ? clientError(ErrorCode.FORBIDDEN) : clientError(ErrorCode.UNAUTHENTICATED),
+  },
+});
+
+builder.addScalarType('DateTime', DateTimeResolver);
+builder.addScalarType('JSONObject', JSONObjectResolver);
+builder.addScalarType('SafeInt', SafeIntResolver);
+builder.queryType({});
+builder.mutationType({});
+
+/** GraphQL enums are UPPER_CASE; the values behind them stay what the database stores. */
+export function enumOf<const T extends readonly string[]>(name: string, values: T, description?: string) {
+  return builder.enumType(name, {
+    description,
+    values: Object.fromEntries(values.map((value) => [value.toUpperCase(), { value }])) as {
+      [K in T[number] as Uppercase<K>]: { value: K };
+    },
+  });
+}

@@ -1,0 +1,60 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { SessionViewer, Viewer } from './access/viewer.ts';
+import type { AuditOrigin } from './audit/journal.ts';
+import { ErrorCode, clientError } from './errors.ts';
+import type { Services } from './services.ts';
+
+/** Where a request comes from, as far as Vigil can trust it. */
+export interface RequestMeta {
+  /** The client address: the socket peer, or X-Forwarded-For when the peer is a configured proxy. */
+  ip: string | null;
+  userAgent: string | null;
+  /** Served over TLS: cookies get the __Host- prefix and Secure. */
+  secure: boolean;
+  /** The known-device cookie, if the browser sent one. */
+  deviceToken: string | null;
+}
+
+/** Response headers a resolver may set (cookies on sign-in and sign-out); absent over WebSocket. */
+export interface ResponseHeaders {
+  append(name: string, value: string): void;
+}
+
+export interface Context {
+  services: Services;
+  meta: RequestMeta;
+  viewer: Viewer | null;
+  /** The viewer's tenant EntityManager, forked for this request only. */
+  em: EntityManager | null;
+  http: ResponseHeaders | null;
+}
+
+export function auditOrigin(ctx: Pick<Context, 'meta' | 'viewer'>): AuditOrigin {
+  const viewer = ctx.viewer;
+  return {
+    actorType: viewer ? (viewer.kind === 'api_key' ? 'api_key' : 'user') : 'anonymous',
+    actorId: viewer ? viewer.user.id : null,
+    apiKeyId: viewer?.kind === 'api_key' ? viewer.apiKeyId : null,
+    sessionId: viewer?.kind === 'session' ? viewer.session.id : null,
+    ip: ctx.meta.ip,
+    userAgent: ctx.meta.userAgent,
+  };
+}
+
+/** The caller, for resolvers whose scope already required one. */
+export function viewerOf(ctx: Context): Viewer {
+  if (!ctx.viewer) throw clientError(ErrorCode.UNAUTHENTICATED);
+  return ctx.viewer;
+}
+
+export function sessionViewerOf(ctx: Context): SessionViewer {
+  const viewer = viewerOf(ctx);
+  if (viewer.kind !== 'session') throw clientError(ErrorCode.FORBIDDEN, 'An API key cannot do this.');
+  return viewer;
+}
+
+/** The request's EntityManager for the caller's tenant. */
+export function tenantEmOf(ctx: Context): EntityManager {
+  if (!ctx.em) throw clientError(ErrorCode.UNAUTHENTICATED);
+  return ctx.em;
+}

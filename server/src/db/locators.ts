@@ -1,0 +1,49 @@
+import { LRUCache } from 'lru-cache';
+import type { Database } from './database.ts';
+
+type LocatorFunction =
+  | 'vigil_tenant_by_slug'
+  | 'vigil_tenant_of_session'
+  | 'vigil_tenant_of_sign_in_challenge'
+  | 'vigil_tenant_of_invitation'
+  | 'vigil_tenant_of_api_key';
+
+/**
+ * Finds the tenant a credential belongs to before any tenant is set, through the SECURITY DEFINER
+ * locator functions of the security migration. An id's tenant never changes, so answers are cached.
+ */
+export class Locators {
+  readonly #cache = new LRUCache<string, string>({ max: 50_000 });
+
+  constructor(private readonly db: Database) {}
+
+  tenantBySlug(slug: string): Promise<string | null> {
+    return this.#locate('vigil_tenant_by_slug', slug, false);
+  }
+
+  tenantOfSession(sessionId: string): Promise<string | null> {
+    return this.#locate('vigil_tenant_of_session', sessionId, true);
+  }
+
+  tenantOfChallenge(challengeId: string): Promise<string | null> {
+    return this.#locate('vigil_tenant_of_sign_in_challenge', challengeId, true);
+  }
+
+  tenantOfInvitation(invitationId: string): Promise<string | null> {
+    return this.#locate('vigil_tenant_of_invitation', invitationId, true);
+  }
+
+  tenantOfApiKey(apiKeyId: string): Promise<string | null> {
+    return this.#locate('vigil_tenant_of_api_key', apiKeyId, true);
+  }
+
+  async #locate(fn: LocatorFunction, key: string, cacheable: boolean): Promise<string | null> {
+    const cacheKey = `${fn}:${key}`;
+    const cached = cacheable ? this.#cache.get(cacheKey) : undefined;
+    if (cached) return cached;
+    const rows = await this.db.unscoped().execute<{ tenant_id: string | null }[]>(`select ${fn}(?) as tenant_id`, [key]);
+    const tenantId = rows[0]?.tenant_id ?? null;
+    if (tenantId && cacheable) this.#cache.set(cacheKey, tenantId);
+    return tenantId;
+  }
+}

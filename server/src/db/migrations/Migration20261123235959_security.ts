@@ -1,0 +1,71 @@
+import { Migration } from '@mikro-orm/migrations';
+
+const APP_ROLE = 'vigil_app';
+const PLATFORM_TENANT_ID = '00000000-0000-0000-0000-000000000000';
+
+/** Tables the application may read and write; audit_event is append-only and handled apart. */
+const READ_WRITE_TABLES = [
+  'tenant',
+  'role',
+  'app_user',
+  'session',
+  'retired_session_secret',
+  'known_device',
+  'sign_in_throttle',
+  'sign_in_challenge',
+  'recovery_code',
+];
+
+/**
+ * Locators map an unguessable id from a credential to its tenant, before any tenant is known.
+ * SECURITY DEFINER lets them read past row-level security, but they return the tenant id only.
+ */
+const LOCATORS: Array<{ name: string; arg: string; sql: string }> = [
+  {
+    name: 'vigil_tenant_by_slug',
+    arg: 'p_slug text',
+    sql: `select id from tenant where slug = p_slug and id <> '${PLATFORM_TENANT_ID}'`,
+  },
+  { name: 'vigil_tenant_of_session', arg: 'p_id uuid', sql: 'select tenant_id from session where id = p_id' },
+  {
+    name: 'vigil_tenant_of_sign_in_challenge',
+    arg: 'p_id uuid',
+    sql: 'select tenant_id from sign_in_challenge where id = p_id',
+  },
+];
+
+/**
+ * What the entity metadata cannot say: the application role and its grants, the append-only journal,
+ * the locator functions, and the platform tenant that owns events of no customer.
+ */
+export class Migration20261123235959_security extends Migration {
+  override up(): void {
+    // Concurrent first starts (or test files) may race to create the cluster-wide role.
+    this.addSql(`do $$ begin
+      create role ${APP_ROLE} login nosuperuser nobypassrls nocreatedb nocreaterole;
+    exception when duplicate_object or unique_violation then null; end $$;`);
+    this.addSql(`grant usage on schema public to ${APP_ROLE};`);
+    this.addSql(`grant select, insert, update, delete on ${READ_WRITE_TABLES.join(', ')} to ${APP_ROLE};`);
+    this.addSql(`grant select, insert on audit_event to ${APP_ROLE};`);
+
+    this.addSql(`create function vigil_refuse_audit_change() returns trigger language plpgsql as $$
+      begin raise exception 'audit_event is append-only' using errcode = 'insufficient_privilege'; end $$;`);
+    this.addSql(`create trigger audit_event_append_only before update or delete on audit_event
+      for each row execute function vigil_refuse_audit_change();`);
+    this.addSql(`create trigger audit_event_no_truncate before truncate on audit_event
+      for each statement execute function vigil_refuse_audit_change();`);
+
+    for (const locator of LOCATORS) {
+      this.addSql(`create function ${locator.name}(${locator.arg}) returns uuid language sql stable
+        security definer set search_path = pg_catalog, public as $$ ${locator.sql} $$;`);
+      this.addSql(`revoke all on function ${locator.name} from public;`);
+      this.addSql(`grant execute on function ${locator.name} to ${APP_ROLE};`);
+    }
+
+    // The owner is subject to row-level security too (FORCE), so it names the tenant it writes.
+    this.addSql(`select set_config('app.tenant_id', '${PLATFORM_TENANT_ID}', true);`);
+    this.addSql(`insert into tenant (id, slug, name, created_at, idle_timeout_seconds, absolute_timeout_seconds,
+      rotation_interval_seconds, rotation_grace_seconds, api_key_max_age_days)
+      values ('${PLATFORM_TENANT_ID}', '-platform-', 'Vigil platform', now(), 1800, 43200, 300, 30, 182);`);
+  }
+}

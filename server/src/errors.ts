@@ -1,0 +1,49 @@
+import { GraphQLError } from 'graphql';
+
+/** The error codes a client may see; anything else is masked by yoga. */
+export const ErrorCode = {
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  INVALID_CREDENTIALS: 'INVALID_CREDENTIALS',
+  CONFLICT: 'CONFLICT',
+  NOT_FOUND: 'NOT_FOUND',
+  RATE_LIMITED: 'RATE_LIMITED',
+  TOTP_REQUIRED: 'TOTP_REQUIRED',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+const defaultMessages: Record<ErrorCode, string> = {
+  UNAUTHENTICATED: 'Sign in to do this.',
+  FORBIDDEN: 'You are not allowed to do this.',
+  BAD_USER_INPUT: 'The input is not valid.',
+  INVALID_CREDENTIALS: 'The tenant, email or password is wrong.',
+  CONFLICT: 'This conflicts with existing data.',
+  NOT_FOUND: 'Not found.',
+  RATE_LIMITED: 'Too many attempts. Try again later.',
+  TOTP_REQUIRED: 'A confirmation code is required to finish signing in.',
+};
+
+export type ErrorExtensions = Record<string, unknown>;
+
+/** An expected error: its message and code reach the client unmasked. */
+export function clientError(code: ErrorCode, message = defaultMessages[code], extensions: ErrorExtensions = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { ...extensions, code } });
+}
+
+export const notFound = () => clientError(ErrorCode.NOT_FOUND);
+export const forbidden = (message?: string) => clientError(ErrorCode.FORBIDDEN, message);
+export const conflict = (message?: string) => clientError(ErrorCode.CONFLICT, message);
+
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+export function badInput(problems: FieldProblem[], message = defaultMessages.BAD_USER_INPUT): GraphQLError {
+  return clientError(ErrorCode.BAD_USER_INPUT, message, { fields: problems });
+}
+
+export function rateLimited(retryAfterSeconds: number): GraphQLError {
+  return clientError(ErrorCode.RATE_LIMITED, defaultMessages.RATE_LIMITED, { retryAfterSeconds });
+}

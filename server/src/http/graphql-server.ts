@@ -1,0 +1,89 @@
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
+import type { GraphQLSchema } from 'graphql';
+import { type Plugin, createYoga, maskError } from 'graphql-yoga';
+import type { Context } from '../context.ts';
+import { ErrorCode } from '../errors.ts';
+import type { Services } from '../services.ts';
+import type { PreparedRequest } from './prepare-request.ts';
+
+/** What the HTTP and WebSocket layers hand to yoga for each operation. */
+export interface ServerContext {
+  vigil: PreparedRequest;
+}
+
+export const CSRF_HEADER = 'x-graphql-yoga-csrf';
+
+/** Query size limits: deep nesting, alias floods and huge documents are refused before execution. */
+export const QUERY_LIMITS = { maxDepth: 10, maxAliases: 15, maxDirectives: 10, maxTokens: 2000, maxCost: 5000 } as const;
+
+export function createGraphQLServer(services: Services, schema: GraphQLSchema) {
+  const { config, log } = services;
+  return createYoga<ServerContext, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    batching: false,
+    graphiql: !config.production,
+    landingPage: false,
+    logging: false,
+    cors: { origin: [...config.allowedOrigins], credentials: true, exposedHeaders: ['Vigil-Session-Token'] },
+    maskedErrors: {
+      isDev: false,
+      maskError: (error, message) => {
+        const masked = maskError(error, message, false);
+        // Expected errors pass through unchanged; anything else is logged here and masked for the client.
+        if (masked !== error) log.error({ err: error }, 'unexpected error in a GraphQL operation');
+        return masked;
+      },
+    },
+    context: ({ vigil }): Context => ({
+      services,
+      meta: vigil.meta,
+      viewer: vigil.auth.viewer,
+      em: vigil.auth.em,
+      http: vigil.responseHeaders,
+    }),
+    plugins: [
+      useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
+      useDisableIntrospection({ isDisabled: () => config.production }),
+      EnvelopArmorPlugin({
+        maxDepth: { n: QUERY_LIMITS.maxDepth, flattenFragments: true },
+        maxAliases: { n: QUERY_LIMITS.maxAliases },
+        maxDirectives: { n: QUERY_LIMITS.maxDirectives },
+        maxTokens: { n: QUERY_LIMITS.maxTokens },
+        costLimit: { maxCost: QUERY_LIMITS.maxCost },
+        blockFieldSuggestion: { enabled: true },
+      }),
+      useStableErrorCodes(),
+      useNoStore(),
+    ],
+  });
+}
+
+const CLIENT_CODES = new Set<string>([...Object.values(ErrorCode), 'INTERNAL_SERVER_ERROR']);
+
+/** Parse, validation and limit errors come with other codes, or none: to clients they are bad input. */
+function useStableErrorCodes(): Plugin {
+  return {
+    onResultProcess({ result }) {
+      const results = Array.isArray(result) ? result : [result];
+      for (const single of results) {
+        if (!single || typeof single !== 'object' || !('errors' in single) || !Array.isArray(single.errors)) continue;
+        for (const error of single.errors) {
+          const extensions = error.extensions as Record<string, unknown>;
+          if (!CLIENT_CODES.has(String(extensions.code))) extensions.code = ErrorCode.BAD_USER_INPUT;
+        }
+      }
+    },
+  };
+}
+
+/** Answers about credentials and journals must never sit in a shared cache. */
+function useNoStore(): Plugin {
+  return {
+    onResponse({ response }) {
+      response.headers.set('Cache-Control', 'no-store');
+    },
+  };
+}

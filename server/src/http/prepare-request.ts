@@ -1,0 +1,90 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { IncomingMessage } from 'node:http';
+import proxyAddr from 'proxy-addr';
+import type { Viewer } from '../access/viewer.ts';
+import type { RequestMeta, ResponseHeaders } from '../context.ts';
+import type { Services } from '../services.ts';
+import { authenticateSession } from '../sessions/authenticate.ts';
+import { clearSessionCookie, readCookies, setSessionCookie } from './cookies.ts';
+
+export interface RequestAuth {
+  viewer: Viewer | null;
+  em: EntityManager | null;
+}
+
+/** A request as Vigil sees it once its origin is established and its credential checked. */
+export interface PreparedRequest {
+  meta: RequestMeta;
+  auth: RequestAuth;
+  /** Null over WebSocket, where no response headers can be sent. */
+  responseHeaders: ResponseHeaders | null;
+}
+
+export const ROTATED_TOKEN_HEADER = 'Vigil-Session-Token';
+
+export type TrustProxy = ReturnType<typeof proxyAddr.compile>;
+
+export function compileTrustedProxies(proxies: readonly string[]): TrustProxy {
+  return proxyAddr.compile([...proxies]);
+}
+
+/** X-Forwarded-For and X-Forwarded-Proto count only when the peer is a configured proxy. */
+export function requestMeta(req: IncomingMessage, trust: TrustProxy, tls: boolean): RequestMeta {
+  const peerTrusted = req.socket.remoteAddress ? trust(req.socket.remoteAddress, 0) : false;
+  const forwardedProto = peerTrusted ? String(req.headers['x-forwarded-proto'] ?? '').split(',')[0]?.trim() : '';
+  const secure = tls || forwardedProto === 'https';
+  return {
+    ip: normalizeIp(proxyAddr(req, trust)),
+    userAgent: req.headers['user-agent']?.slice(0, 512) ?? null,
+    secure,
+    deviceToken: readCookies(req.headers.cookie, secure).device,
+  };
+}
+
+function normalizeIp(address: string | undefined): string | null {
+  if (!address) return null;
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+export interface PresentedCredential {
+  kind: 'session' | 'api_key';
+  value: string;
+  via: 'cookie' | 'header';
+}
+
+/** Credentials come from headers or the session cookie; never from the URL. */
+export function presentedCredential(req: IncomingMessage, meta: RequestMeta): PresentedCredential | null {
+  const authorization = req.headers.authorization;
+  if (authorization) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    const value = match?.[1] ?? '';
+    return { kind: value.startsWith('vgl_') ? 'api_key' : 'session', value, via: 'header' };
+  }
+  const apiKey = req.headers['x-api-key'];
+  if (typeof apiKey === 'string') return { kind: 'api_key', value: apiKey.trim(), via: 'header' };
+  const session = readCookies(req.headers.cookie, meta.secure).session;
+  return session ? { kind: 'session', value: session, via: 'cookie' } : null;
+}
+
+/** Authenticates an HTTP request; a rotated token goes out as a cookie or a header, as it came in. */
+export async function prepareHttpRequest(
+  services: Services,
+  req: IncomingMessage,
+  meta: RequestMeta,
+  responseHeaders: ResponseHeaders,
+): Promise<PreparedRequest> {
+  const credential = presentedCredential(req, meta);
+  const anonymous = { meta, auth: { viewer: null, em: null }, responseHeaders };
+  if (!credential) return anonymous;
+  if (credential.kind === 'api_key') return anonymous;
+  const result = await authenticateSession(services, credential.value, meta, { rotate: true, touch: true });
+  if (result.clearToken && credential.via === 'cookie') clearSessionCookie(responseHeaders, meta);
+  if (result.rotatedToken && result.viewer) {
+    if (credential.via === 'cookie') {
+      setSessionCookie(responseHeaders, meta, result.rotatedToken, (result.viewer.session.expiresAt.getTime() - Date.now()) / 1000);
+    } else {
+      responseHeaders.append(ROTATED_TOKEN_HEADER, result.rotatedToken);
+    }
+  }
+  return { meta, auth: { viewer: result.viewer, em: result.em }, responseHeaders };
+}

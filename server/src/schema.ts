@@ -1,0 +1,13 @@
+import { lexicographicSortSchema } from 'graphql';
+import { builder } from './builder.ts';
+import './access/role.graphql.ts';
+import './access/viewer.graphql.ts';
+import './audit/audit.graphql.ts';
+import './sessions/session.graphql.ts';
+import './sessions/sign-in.graphql.ts';
+import './tenants/sign-up.graphql.ts';
+import './tenants/tenant.graphql.ts';
+import './users/user.graphql.ts';
+
+/** The whole API: each domain's *.graphql.ts registers its types and fields on the builder. */
+export const schema = lexicographicSortSchema(builder.toSchema());

@@ -1,0 +1,20 @@
+import type { Clock } from './clock.ts';
+import type { Config } from './config.ts';
+import type { Database } from './db/database.ts';
+import type { Locators } from './db/locators.ts';
+import type { EventBus } from './event-bus.ts';
+import type { Logger } from './logger.ts';
+import type { ServerKeys } from './server-keys.ts';
+import type { PasswordHasher } from './users/password-hasher.ts';
+
+/** Everything a request handler or job may use; built once by buildApp, passed explicitly. */
+export interface Services {
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly db: Database;
+  readonly locators: Locators;
+  readonly hasher: PasswordHasher;
+  readonly keys: ServerKeys;
+  readonly bus: EventBus;
+  readonly log: Logger;
+}

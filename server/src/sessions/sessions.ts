@@ -1,0 +1,125 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { randomUUID } from 'node:crypto';
+import type { RequestMeta } from '../context.ts';
+import type { Tenant } from '../tenants/tenant.entity.ts';
+import type { Work } from '../unit-of-work.ts';
+import type { User } from '../users/user.entity.ts';
+import { type Session as SessionEntity, Session, type SessionEndReason, RetiredSessionSecret } from './session.entity.ts';
+import { mintSessionSecret } from './session-token.ts';
+
+export interface IssuedSession {
+  session: SessionEntity;
+  /** Shown to the client once; never stored. */
+  token: string;
+}
+
+/** Always a new session with a new id: a token known before sign-in is never upgraded (no fixation). */
+export async function openSession(
+  work: Work,
+  args: { tenant: Tenant; user: User; authMethod: 'password' | 'password+totp'; meta: RequestMeta; now: Date },
+): Promise<IssuedSession> {
+  const { tenant, user, meta, now } = args;
+  const id = randomUUID();
+  const { token, secretHash } = mintSessionSecret(id);
+  const session = work.em.create(Session, {
+    id,
+    tenant,
+    user,
+    secretHash,
+    previousSecretHash: null,
+    previousValidUntil: null,
+    createdAt: now,
+    rotatedAt: now,
+    lastSeenAt: now,
+    expiresAt: new Date(now.getTime() + tenant.absoluteTimeoutSeconds * 1000),
+    ip: meta.ip,
+    userAgent: meta.userAgent?.slice(0, 512) ?? null,
+    authMethod: args.authMethod,
+    endedAt: null,
+    endReason: null,
+  });
+  await work.em.flush();
+  await work.journal.record({
+    action: 'session.signed_in',
+    actor: { type: 'user', id: user.id },
+    target: { type: 'session', id },
+    details: { authMethod: args.authMethod },
+  });
+  return { session, token };
+}
+
+/** A new secret for the same session; the old one stays valid for the tenant's grace window. */
+export async function rotateSession(
+  work: Work,
+  session: SessionEntity,
+  tenant: Tenant,
+  now: Date,
+): Promise<string | null> {
+  const { token, secretHash } = mintSessionSecret(session.id);
+  // Conditional on the secret we saw: of two concurrent rotations, exactly one wins.
+  const updated = await work.em.nativeUpdate(
+    Session,
+    { id: session.id, secretHash: session.secretHash, endedAt: null },
+    {
+      secretHash,
+      previousSecretHash: session.secretHash,
+      previousValidUntil: new Date(now.getTime() + tenant.rotationGraceSeconds * 1000),
+      rotatedAt: now,
+      lastSeenAt: now,
+    },
+  );
+  if (updated !== 1) return null;
+  if (session.previousSecretHash) {
+    await work.em.insert(RetiredSessionSecret, {
+      secretHash: session.previousSecretHash,
+      tenant: tenant.id,
+      session: session.id,
+      retiredAt: now,
+    });
+  }
+  await work.journal.record({ action: 'session.rotated', target: { type: 'session', id: session.id } });
+  return token;
+}
+
+const END_ACTIONS: Record<SessionEndReason, string> = {
+  signed_out: 'session.signed_out',
+  revoked: 'session.revoked',
+  expired: 'session.expired',
+  token_reuse: 'session.token_reuse_detected',
+  password_changed: 'session.revoked',
+  user_disabled: 'session.revoked',
+};
+
+/** Ends sessions server-side and journals each; returns the ids that were still open. */
+export async function endSessions(
+  work: Work,
+  where: { ids?: string[]; userId?: string; exceptId?: string },
+  reason: SessionEndReason,
+  now: Date,
+): Promise<string[]> {
+  const open = await findOpenSessions(work.em, where);
+  for (const session of open) {
+    session.endedAt = now;
+    session.endReason = reason;
+  }
+  await work.em.flush();
+  if (open.length) work.signal({ sessionIds: open.map((s) => s.id) });
+  for (const session of open) {
+    await work.journal.record({
+      action: END_ACTIONS[reason],
+      outcome: reason === 'token_reuse' ? 'denied' : 'success',
+      target: { type: 'session', id: session.id },
+      details: { reason, userId: session.user.id },
+    });
+  }
+  return open.map((s) => s.id);
+}
+
+async function findOpenSessions(em: EntityManager, where: { ids?: string[]; userId?: string; exceptId?: string }) {
+  return em.find(Session, {
+    endedAt: null,
+    ...(where.ids ? { id: { $in: where.ids } } : {}),
+    ...(where.userId ? { user: where.userId } : {}),
+    ...(where.exceptId ? { id: { ...(where.ids ? { $in: where.ids } : {}), $ne: where.exceptId } } : {}),
+  });
+}

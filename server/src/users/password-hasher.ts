@@ -1,0 +1,59 @@
+import * as argon2 from 'argon2';
+import pLimit, { type LimitFunction } from 'p-limit';
+import { rateLimited } from '../errors.ts';
+import { newSecret } from '../tokens.ts';
+
+export interface Argon2Parameters {
+  memoryCost: number;
+  timeCost: number;
+  parallelism: number;
+}
+
+/** Waiting hashes beyond this many per slot are refused: a flood gets RATE_LIMITED, not a growing queue. */
+const QUEUE_PER_SLOT = 64;
+
+/**
+ * argon2id behind a concurrency cap near the core count: a login flood queues here instead of
+ * occupying every libuv thread and starving the queries of everyone else.
+ */
+export class PasswordHasher {
+  readonly #parameters: Argon2Parameters;
+  readonly #limit: LimitFunction;
+  readonly #maxQueue: number;
+  #dummyHash: Promise<string> | undefined;
+
+  constructor(parameters: Argon2Parameters, concurrency: number) {
+    this.#parameters = parameters;
+    this.#limit = pLimit(concurrency);
+    this.#maxQueue = concurrency * QUEUE_PER_SLOT;
+  }
+
+  hash(password: string): Promise<string> {
+    return this.#run(() => argon2.hash(password, { type: argon2.argon2id, ...this.#parameters }));
+  }
+
+  /**
+   * Verifies against the stored hash, or against a dummy hash when there is none,
+   * so an unknown account takes as long as a wrong password.
+   */
+  async verify(storedHash: string | null, password: string): Promise<boolean> {
+    const digest = storedHash ?? (await this.#dummy());
+    const matches = await this.#run(() => argon2.verify(digest, password));
+    return storedHash !== null && matches;
+  }
+
+  /** True when the hash was made with other parameters than the current ones: rehash on sign-in. */
+  needsRehash(storedHash: string): boolean {
+    return argon2.needsRehash(storedHash, this.#parameters);
+  }
+
+  #dummy(): Promise<string> {
+    this.#dummyHash ??= this.hash(newSecret());
+    return this.#dummyHash;
+  }
+
+  #run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#limit.pendingCount >= this.#maxQueue) return Promise.reject(rateLimited(1));
+    return this.#limit(work);
+  }
+}

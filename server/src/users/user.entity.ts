@@ -1,0 +1,31 @@
+import { defineEntity, p } from '@mikro-orm/postgresql';
+import { Role } from '../access/role.entity.ts';
+import { TENANT_FILTER, type TenantFilterArgs, tenantPolicy } from '../db/tenancy.ts';
+import { Tenant } from '../tenants/tenant.entity.ts';
+
+export const User = defineEntity({
+  name: 'User',
+  tableName: 'app_user',
+  rowLevelSecurity: 'force',
+  policies: tenantPolicy('app_user'),
+  filters: { [TENANT_FILTER]: { name: TENANT_FILTER, cond: (args: TenantFilterArgs) => ({ tenant: args.id }), default: true } },
+  uniques: [{ properties: ['tenant', 'email'] }],
+  properties: {
+    id: p.uuid().primary(),
+    tenant: () => p.manyToOne(Tenant),
+    email: p.string().length(254),
+    displayName: p.string().length(100),
+    passwordHash: p.string().length(200).hidden(),
+    role: () => p.manyToOne(Role).index(),
+    disabledAt: p.datetime().nullable(),
+    createdAt: p.datetime(),
+    passwordChangedAt: p.datetime(),
+    /** TOTP secret, AES-256-GCM encrypted with the server key; cleared when TOTP is turned off. */
+    totpSecretEnc: p.string().length(400).nullable().hidden(),
+    totpEnabledAt: p.datetime().nullable(),
+    /** Highest RFC 6238 time step accepted so far: a code is never accepted twice. */
+    totpLastStep: p.bigint('number').nullable(),
+  },
+});
+
+export type User = InstanceType<typeof User.class>;

@@ -1,0 +1,58 @@
+import pg from 'pg';
+import { APP_ROLE } from '../../server/src/db/tenancy.ts';
+import type { TestVigil } from './vigil.ts';
+
+export type Query = <R = Record<string, any>>(sql: string, params?: unknown[]) => Promise<R[]>;
+
+/**
+ * Runs SQL as the database owner, outside the application's role: to inspect what was written, or to
+ * play an attacker with owner rights. On the embedded database the one connection steps out of the
+ * application role for the duration.
+ */
+export async function asOwner<T>(vigil: TestVigil, work: (query: Query) => Promise<T>): Promise<T> {
+  if (vigil.database.ownerUrl) {
+    const client = new pg.Client({ connectionString: vigil.database.ownerUrl });
+    await client.connect();
+    try {
+      return await work(async (sql, params) => (await client.query(sql, params as unknown[])).rows);
+    } finally {
+      await client.end();
+    }
+  }
+  const connection = vigil.services.db.orm.em.getConnection();
+  await connection.execute('reset role');
+  try {
+    return await work(async (sql, params) => (await connection.execute(toPositional(sql), params as unknown[])) as any[]);
+  } finally {
+    await connection.execute(`set role ${APP_ROLE}`);
+  }
+}
+
+/** MikroORM's execute takes `?` placeholders; tests write `$1` as PostgreSQL does. */
+function toPositional(sql: string): string {
+  return sql.replace(/\$\d+/g, '?');
+}
+
+/** True when any row of any table holds the text (tokens must be stored as hashes only). */
+export async function databaseContains(vigil: TestVigil, needle: string): Promise<boolean> {
+  return asOwner(vigil, async (query) => {
+    const tables = await query<{ name: string }>(
+      "select tablename as name from pg_tables where schemaname = 'public'",
+    );
+    for (const { name } of tables) {
+      const rows = await query<{ found: boolean }>(`select exists (select 1 from "${name}" t where t::text like $1) as found`, [`%${needle}%`]);
+      if (rows[0]?.found) return true;
+    }
+    return false;
+  });
+}
+
+/** Audit rows of a tenant as the owner sees them, oldest first. */
+export async function auditRows(vigil: TestVigil, tenantId: string) {
+  return asOwner(vigil, (query) =>
+    query<{ seq: string | number; action: string; outcome: string; actor_id: string | null; target_id: string | null; session_id: string | null; ip: string | null; user_agent: string | null; details: any; occurred_at: Date }>(
+      'select * from audit_event where tenant_id = $1 order by seq',
+      [tenantId],
+    ),
+  );
+}

@@ -1,0 +1,45 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RunningApp, buildApp } from '../../server/src/app.ts';
+import { MovableClock } from '../../server/src/clock.ts';
+import { type Config, loadConfig } from '../../server/src/config.ts';
+import { createLogger } from '../../server/src/logger.ts';
+import { type TestDatabase, freshDatabase } from './database.ts';
+import { GraphQLClient } from './client.ts';
+
+export interface TestVigil extends RunningApp {
+  clock: MovableClock;
+  config: Config;
+  database: TestDatabase;
+  client(): GraphQLClient;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  env?: Record<string, string>;
+  database?: TestDatabase;
+  clock?: MovableClock;
+}
+
+/** A real Vigil on a random port, its own database and its own secrets directory. */
+export async function startVigil(options: StartOptions = {}): Promise<TestVigil> {
+  const home = mkdtempSync(join(tmpdir(), 'vigil-test-'));
+  const config = loadConfig({ PORT: '0', VIGIL_HOME: home, LOG_LEVEL: 'silent', DASHBOARD_DIR: join(home, 'no-dashboard'), ...options.env });
+  const database = options.database ?? freshDatabase();
+  const clock = options.clock ?? new MovableClock();
+  const app = buildApp(config, { clock, database: database.options, logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent') });
+  const running = await app.start();
+  return {
+    ...running,
+    clock,
+    config,
+    database,
+    client: () => new GraphQLClient(running.url),
+    async stop() {
+      await app.stop();
+      if (!options.database) await database.drop();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
