@@ -6,7 +6,7 @@ import sirv from 'sirv';
 import { existsSync } from 'node:fs';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
-import { databaseOptionsFrom, openDatabase, type DatabaseOptions } from './db/database.ts';
+import { type Database, type DatabaseOptions, databaseOptionsFrom, openDatabase } from './db/database.ts';
 import { Locators } from './db/locators.ts';
 import { createEventBus } from './event-bus.ts';
 import { createGraphQLServer } from './http/graphql-server.ts';
@@ -14,6 +14,8 @@ import { compileTrustedProxies } from './http/prepare-request.ts';
 import { type Handler, createRequestListener } from './http/server.ts';
 import { type Logger, createLogger } from './logger.ts';
 import { schema } from './schema.ts';
+import { rotateAgedApiKeys } from './api-keys/rotation-job.ts';
+import { every } from './jobs/lease.ts';
 import { loadServerKeys } from './server-keys.ts';
 import type { Services } from './services.ts';
 import { PasswordHasher } from './users/password-hasher.ts';
@@ -23,6 +25,10 @@ export interface AppOptions {
   logger?: Logger;
   /** Overrides the database the config names (tests use one database per file). */
   database?: DatabaseOptions;
+  /** An already open database, shared with another instance in this process (embedded multi-instance tests). */
+  sharedDatabase?: Database;
+  /** Background jobs (API key rotation, audit checkpoints); tests run them by hand. */
+  jobs?: boolean;
 }
 
 export interface RunningApp {
@@ -48,7 +54,7 @@ export function buildApp(config: Config, options: AppOptions = {}) {
 
 async function startApp(config: Config, options: AppOptions) {
   const log = options.logger ?? createLogger(config.logLevel);
-  const db = await openDatabase(options.database ?? databaseOptionsFrom(config));
+  const db = options.sharedDatabase ?? (await openDatabase(options.database ?? databaseOptionsFrom(config)));
   const bus = createEventBus({ redisUrl: config.redisUrl, channelPrefix: config.redisChannelPrefix });
   const services: Services = {
     config,
@@ -77,17 +83,27 @@ async function startApp(config: Config, options: AppOptions) {
   const { port } = httpServer.address() as AddressInfo;
   const url = `${config.tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   log.info({ url, embeddedDatabase: db.embedded }, 'Vigil is listening');
+  const stopJobs = options.jobs === false ? () => {} : startJobs(services);
   return {
     url,
     services,
     httpServer,
     async close() {
+      stopJobs();
       httpServer.closeAllConnections();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       await bus.close();
-      await db.close();
+      if (!options.sharedDatabase) await db.close();
     },
   };
+}
+
+function startJobs(services: Services): () => void {
+  const { config, log } = services;
+  const failed = (job: string) => (error: unknown) => log.error({ err: error, job }, 'background job failed');
+  const interval = config.apiKeyRotationIntervalSeconds;
+  const stops = [every(interval, () => rotateAgedApiKeys(services, Math.max(1, interval - 5)), failed('api key rotation'))];
+  return () => stops.forEach((stop) => stop());
 }
 
 /** The built Svelte dashboard, with index.html for client-side routes; absent before `npm run build`. */

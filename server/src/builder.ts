@@ -14,6 +14,8 @@ export interface AuthScopes {
   /** A browser or app session; API keys never pass (they cannot manage credentials). */
   session: boolean;
   permission: Permission;
+  /** Any one of these permissions. */
+  anyPermission: readonly Permission[];
 }
 
 export const builder = new SchemaBuilder<{
@@ -36,6 +38,7 @@ export const builder = new SchemaBuilder<{
       authenticated: () => ctx.viewer !== null,
       session: () => ctx.viewer?.kind === 'session',
       permission: (permission) => hasPermission(ctx.viewer, permission),
+      anyPermission: (permissions) => permissions.some((permission) => hasPermission(ctx.viewer, permission)),
     }),
     unauthorizedError: (_parent, ctx) =>
       ctx.viewer ? clientError(ErrorCode.FORBIDDEN) : clientError(ErrorCode.UNAUTHENTICATED),

@@ -30,3 +30,10 @@ export const fields = {
   /** Checked against the password policy separately, so that sign-in never reveals the policy. */
   password: z.string().min(1, 'Enter a password.').max(1024, 'Use at most 256 characters.'),
 };
+
+/** GraphQL gives omitted optional input fields as null; in a partial update that means "leave as is". */
+export function withoutNulls<T extends Record<string, unknown>>(input: T): Partial<{ [K in keyof T]: NonNullable<T[K]> }> {
+  return Object.fromEntries(Object.entries(input).filter(([, value]) => value !== null && value !== undefined)) as Partial<{
+    [K in keyof T]: NonNullable<T[K]>;
+  }>;
+}

@@ -1,4 +1,7 @@
+import { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
+import type { Orm } from '../../server/src/db/database.ts';
+import { sharedOrmOptions } from '../../server/src/db/orm-options.ts';
 import { APP_ROLE } from '../../server/src/db/tenancy.ts';
 import type { TestVigil } from './vigil.ts';
 
@@ -55,4 +58,17 @@ export async function auditRows(vigil: TestVigil, tenantId: string) {
       [tenantId],
     ),
   );
+}
+
+/** The ORM as the owner sees the database (catalog views hide other owners' constraints from the app role). */
+export async function withOwnerOrm<T>(vigil: TestVigil, work: (orm: Orm) => Promise<T>): Promise<T> {
+  if (vigil.database.ownerUrl) {
+    const orm = await MikroORM.init({ ...sharedOrmOptions, clientUrl: vigil.database.ownerUrl });
+    try {
+      return await work(orm);
+    } finally {
+      await orm.close(true);
+    }
+  }
+  return asOwner(vigil, () => work(vigil.services.db.orm));
 }

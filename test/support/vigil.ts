@@ -20,15 +20,23 @@ export interface StartOptions {
   env?: Record<string, string>;
   database?: TestDatabase;
   clock?: MovableClock;
+  /** Another instance's open database: two instances, one embedded database. */
+  shareWith?: TestVigil;
 }
 
 /** A real Vigil on a random port, its own database and its own secrets directory. */
 export async function startVigil(options: StartOptions = {}): Promise<TestVigil> {
   const home = mkdtempSync(join(tmpdir(), 'vigil-test-'));
   const config = loadConfig({ PORT: '0', VIGIL_HOME: home, LOG_LEVEL: 'silent', DASHBOARD_DIR: join(home, 'no-dashboard'), ...options.env });
-  const database = options.database ?? freshDatabase();
+  const database = options.shareWith?.database ?? options.database ?? freshDatabase();
   const clock = options.clock ?? new MovableClock();
-  const app = buildApp(config, { clock, database: database.options, logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent') });
+  const app = buildApp(config, {
+    clock,
+    database: database.options,
+    sharedDatabase: options.shareWith && !database.ownerUrl ? options.shareWith.services.db : undefined,
+    jobs: false,
+    logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+  });
   const running = await app.start();
   return {
     ...running,
@@ -38,7 +46,7 @@ export async function startVigil(options: StartOptions = {}): Promise<TestVigil>
     client: () => new GraphQLClient(running.url),
     async stop() {
       await app.stop();
-      if (!options.database) await database.drop();
+      if (!options.database && !options.shareWith) await database.drop();
       rmSync(home, { recursive: true, force: true });
     },
   };

@@ -1,4 +1,7 @@
 import { Role } from '../access/role.entity.ts';
+import { ApiKey } from '../api-keys/api-key.entity.ts';
+import { ScheduledJob } from '../jobs/scheduled-job.entity.ts';
+import { Invitation } from '../users/invitation.entity.ts';
 import { AuditEvent } from '../audit/audit-event.entity.ts';
 import { RecoveryCode } from '../mfa/recovery-code.entity.ts';
 import { SignInChallenge } from '../mfa/sign-in-challenge.entity.ts';
@@ -19,5 +22,8 @@ export const entities = [
   SignInThrottle,
   SignInChallenge,
   RecoveryCode,
+  Invitation,
+  ApiKey,
+  ScheduledJob,
   AuditEvent,
 ];

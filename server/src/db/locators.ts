@@ -37,6 +37,12 @@ export class Locators {
     return this.#locate('vigil_tenant_of_api_key', apiKeyId, true);
   }
 
+  /** Every customer tenant, for background jobs that visit each in turn under its own tenant setting. */
+  async allTenantIds(): Promise<string[]> {
+    const rows = await this.db.unscoped().execute<{ id: string }[]>('select vigil_tenant_ids() as id');
+    return rows.map((r) => r.id);
+  }
+
   async #locate(fn: LocatorFunction, key: string, cacheable: boolean): Promise<string | null> {
     const cacheKey = `${fn}:${key}`;
     const cached = cacheable ? this.#cache.get(cacheKey) : undefined;

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { IncomingMessage } from 'node:http';
 import proxyAddr from 'proxy-addr';
+import { authenticateApiKey } from '../api-keys/authenticate.ts';
 import type { Viewer } from '../access/viewer.ts';
 import type { RequestMeta, ResponseHeaders } from '../context.ts';
 import type { Services } from '../services.ts';
@@ -76,7 +77,7 @@ export async function prepareHttpRequest(
   const credential = presentedCredential(req, meta);
   const anonymous = { meta, auth: { viewer: null, em: null }, responseHeaders };
   if (!credential) return anonymous;
-  if (credential.kind === 'api_key') return anonymous;
+  if (credential.kind === 'api_key') return { meta, auth: await authenticateApiKey(services, credential.value, meta), responseHeaders };
   const result = await authenticateSession(services, credential.value, meta, { rotate: true, touch: true });
   if (result.clearToken && credential.via === 'cookie') clearSessionCookie(responseHeaders, meta);
   if (result.rotatedToken && result.viewer) {

@@ -42,6 +42,11 @@ export class PasswordHasher {
     return storedHash !== null && matches;
   }
 
+  /** Hashes running right now; never more than the concurrency cap. */
+  get running(): number {
+    return this.#limit.activeCount;
+  }
+
   /** True when the hash was made with other parameters than the current ones: rehash on sign-in. */
   needsRehash(storedHash: string): boolean {
     return argon2.needsRehash(storedHash, this.#parameters);

@@ -7,6 +7,8 @@ export const PASSWORD_MAX_LENGTH = 256;
 /** zxcvbn-ts ships the ~49,000 most common passwords seen in breaches. */
 const commonPasswords = new Set((dictionary['passwords-common'] as string[]).map((p) => p.toLowerCase()));
 
+export const COMMON_PASSWORD_COUNT = commonPasswords.size;
+
 /**
  * NIST 800-63B / ASVS 6.2: length only (counted in code points), no composition rules,
  * no common passwords; the maximum bounds the cost of hashing.

@@ -14,6 +14,9 @@ const READ_WRITE_TABLES = [
   'sign_in_throttle',
   'sign_in_challenge',
   'recovery_code',
+  'invitation',
+  'api_key',
+  'scheduled_job',
 ];
 
 /**
@@ -27,6 +30,8 @@ const LOCATORS: Array<{ name: string; arg: string; sql: string }> = [
     sql: `select id from tenant where slug = p_slug and id <> '${PLATFORM_TENANT_ID}'`,
   },
   { name: 'vigil_tenant_of_session', arg: 'p_id uuid', sql: 'select tenant_id from session where id = p_id' },
+  { name: 'vigil_tenant_of_invitation', arg: 'p_id uuid', sql: 'select tenant_id from invitation where id = p_id' },
+  { name: 'vigil_tenant_of_api_key', arg: 'p_id uuid', sql: 'select tenant_id from api_key where id = p_id' },
   {
     name: 'vigil_tenant_of_sign_in_challenge',
     arg: 'p_id uuid',
@@ -61,6 +66,13 @@ export class Migration20261123235959_security extends Migration {
       this.addSql(`revoke all on function ${locator.name} from public;`);
       this.addSql(`grant execute on function ${locator.name} to ${APP_ROLE};`);
     }
+
+    // Background jobs visit each tenant in turn, under that tenant's setting.
+    this.addSql(`create function vigil_tenant_ids() returns setof uuid language sql stable
+      security definer set search_path = pg_catalog, public as $$
+      select id from tenant where id <> '${PLATFORM_TENANT_ID}' order by created_at $$;`);
+    this.addSql(`revoke all on function vigil_tenant_ids from public;`);
+    this.addSql(`grant execute on function vigil_tenant_ids to ${APP_ROLE};`);
 
     // The owner is subject to row-level security too (FORCE), so it names the tenant it writes.
     this.addSql(`select set_config('app.tenant_id', '${PLATFORM_TENANT_ID}', true);`);

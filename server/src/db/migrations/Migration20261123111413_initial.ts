@@ -1,10 +1,12 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261123105801_initial extends Migration {
+export class Migration20261123111413_initial extends Migration {
 
-  override name = 'Migration20261123105801_initial';
+  override name = 'Migration20261123111413_initial';
 
   override up(): void | Promise<void> {
+    this.addSql(`create table "scheduled_job" ("name" varchar(60) not null, "leased_until" timestamptz null, "last_run_at" timestamptz null, primary key ("name"));`);
+
     this.addSql(`create table "sign_in_throttle" ("key" varchar(64) not null, "failures" int not null, "last_attempt_at" timestamptz not null, "locked_until" timestamptz null, primary key ("key"));`);
 
     this.addSql(`create table "tenant" ("id" uuid not null, "slug" varchar(63) not null, "name" varchar(200) not null, "created_at" timestamptz not null, "idle_timeout_seconds" int not null, "absolute_timeout_seconds" int not null, "rotation_interval_seconds" int not null, "rotation_grace_seconds" int not null, "api_key_max_age_days" int not null, primary key ("id"));`);
@@ -38,6 +40,14 @@ export class Migration20261123105801_initial extends Migration {
 
     this.addSql(`create table "known_device" ("id" uuid not null, "tenant_id" uuid not null, "user_id" uuid not null, "secret_hash" varchar(64) not null, "ip" varchar(64) null, "user_agent" varchar(512) null, "first_seen_at" timestamptz not null, "last_seen_at" timestamptz not null, primary key ("id"));`);
     this.addSql(`create index "known_device_tenant_id_user_id_index" on "known_device" ("tenant_id", "user_id");`);
+
+    this.addSql(`create table "invitation" ("id" uuid not null, "tenant_id" uuid not null, "email" varchar(254) not null, "role_id" uuid not null, "secret_hash" varchar(64) not null, "invited_by_id" uuid not null, "created_at" timestamptz not null, "expires_at" timestamptz not null, "accepted_at" timestamptz null, "accepted_user_id" uuid null, "revoked_at" timestamptz null, primary key ("id"));`);
+    this.addSql(`create index "invitation_role_id_index" on "invitation" ("role_id");`);
+    this.addSql(`create index "invitation_invited_by_id_index" on "invitation" ("invited_by_id");`);
+    this.addSql(`create index "invitation_tenant_id_email_index" on "invitation" ("tenant_id", "email");`);
+
+    this.addSql(`create table "api_key" ("id" uuid not null, "tenant_id" uuid not null, "user_id" uuid not null, "name" varchar(100) not null, "prefix" varchar(16) not null, "secret_hash" varchar(64) not null, "permissions" text[] not null, "created_at" timestamptz not null, "expires_at" timestamptz null, "last_used_at" timestamptz null, "last_used_ip" varchar(64) null, "revoked_at" timestamptz null, "revoke_reason" varchar(40) null, "rotated_from_id" uuid null, "rotated_to_id" uuid null, "valid_until" timestamptz null, "auto_rotated" boolean not null, "pending_secret_enc" varchar(400) null, "revealed_at" timestamptz null, primary key ("id"));`);
+    this.addSql(`create index "api_key_tenant_id_user_id_index" on "api_key" ("tenant_id", "user_id");`);
 
     this.addSql(`alter table "tenant" enable row level security;`);
     this.addSql(`alter table "tenant" force row level security;`);
@@ -91,6 +101,19 @@ export class Migration20261123105801_initial extends Migration {
     this.addSql(`alter table "known_device" enable row level security;`);
     this.addSql(`alter table "known_device" force row level security;`);
     this.addSql(`create policy "known_device_tenant_isolation" on "known_device" using (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid) with check (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid);`);
+
+    this.addSql(`alter table "invitation" add constraint "invitation_tenant_id_foreign" foreign key ("tenant_id") references "tenant" ("id");`);
+    this.addSql(`alter table "invitation" add constraint "invitation_role_id_foreign" foreign key ("role_id") references "role" ("id") on delete cascade;`);
+    this.addSql(`alter table "invitation" add constraint "invitation_invited_by_id_foreign" foreign key ("invited_by_id") references "app_user" ("id");`);
+    this.addSql(`alter table "invitation" enable row level security;`);
+    this.addSql(`alter table "invitation" force row level security;`);
+    this.addSql(`create policy "invitation_tenant_isolation" on "invitation" using (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid) with check (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid);`);
+
+    this.addSql(`alter table "api_key" add constraint "api_key_tenant_id_foreign" foreign key ("tenant_id") references "tenant" ("id");`);
+    this.addSql(`alter table "api_key" add constraint "api_key_user_id_foreign" foreign key ("user_id") references "app_user" ("id");`);
+    this.addSql(`alter table "api_key" enable row level security;`);
+    this.addSql(`alter table "api_key" force row level security;`);
+    this.addSql(`create policy "api_key_tenant_isolation" on "api_key" using (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid) with check (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid);`);
   }
 
   override down(): void | Promise<void> {
@@ -102,13 +125,19 @@ export class Migration20261123105801_initial extends Migration {
     this.addSql(`alter table "retired_session_secret" drop constraint "retired_session_secret_tenant_id_foreign";`);
     this.addSql(`alter table "recovery_code" drop constraint "recovery_code_tenant_id_foreign";`);
     this.addSql(`alter table "known_device" drop constraint "known_device_tenant_id_foreign";`);
+    this.addSql(`alter table "invitation" drop constraint "invitation_tenant_id_foreign";`);
+    this.addSql(`alter table "api_key" drop constraint "api_key_tenant_id_foreign";`);
     this.addSql(`alter table "app_user" drop constraint "app_user_role_id_foreign";`);
+    this.addSql(`alter table "invitation" drop constraint "invitation_role_id_foreign";`);
     this.addSql(`alter table "sign_in_challenge" drop constraint "sign_in_challenge_user_id_foreign";`);
     this.addSql(`alter table "session" drop constraint "session_user_id_foreign";`);
     this.addSql(`alter table "recovery_code" drop constraint "recovery_code_user_id_foreign";`);
     this.addSql(`alter table "known_device" drop constraint "known_device_user_id_foreign";`);
+    this.addSql(`alter table "invitation" drop constraint "invitation_invited_by_id_foreign";`);
+    this.addSql(`alter table "api_key" drop constraint "api_key_user_id_foreign";`);
     this.addSql(`alter table "retired_session_secret" drop constraint "retired_session_secret_session_id_foreign";`);
 
+    this.addSql(`drop table if exists "scheduled_job" cascade;`);
     this.addSql(`drop table if exists "sign_in_throttle" cascade;`);
     this.addSql(`drop table if exists "tenant" cascade;`);
     this.addSql(`drop table if exists "role" cascade;`);
@@ -119,6 +148,8 @@ export class Migration20261123105801_initial extends Migration {
     this.addSql(`drop table if exists "retired_session_secret" cascade;`);
     this.addSql(`drop table if exists "recovery_code" cascade;`);
     this.addSql(`drop table if exists "known_device" cascade;`);
+    this.addSql(`drop table if exists "invitation" cascade;`);
+    this.addSql(`drop table if exists "api_key" cascade;`);
   }
 
 }

@@ -1,0 +1,120 @@
+import { builder } from '../builder.ts';
+import { auditOrigin, sessionViewerOf, tenantEmOf, viewerOf } from '../context.ts';
+import { inTenantTransaction } from '../unit-of-work.ts';
+import { UserRef } from '../users/user.graphql.ts';
+import type { ApiKey } from './api-key.entity.ts';
+import { createApiKey, findManageableKey, isUsable, listApiKeys, revealRotatedApiKey, revokeApiKey, rotateApiKey } from './api-keys.ts';
+
+const MANAGE_KEYS = ['api_keys.manage_own', 'api_keys.manage_all'] as const;
+
+const ApiKeyStatus = builder.enumType('ApiKeyStatus', { values: ['ACTIVE', 'GRACE', 'ROTATED', 'REVOKED', 'EXPIRED'] as const });
+
+export const ApiKeyRef = builder.objectRef<ApiKey>('ApiKey').implement({
+  description: 'An API key. Its secret is never shown again after creation or reveal.',
+  authScopes: { authenticated: true },
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
+    prefix: t.exposeString('prefix'),
+    permissions: t.stringList({ resolve: (k) => k.permissions }),
+    owner: t.field({ type: UserRef, resolve: (k) => k.user }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),
+    lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', nullable: true }),
+    lastUsedIp: t.exposeString('lastUsedIp', { nullable: true }),
+    revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
+    rotatedFromId: t.exposeID('rotatedFromId', { nullable: true }),
+    rotatedToId: t.exposeID('rotatedToId', { nullable: true }),
+    validUntil: t.expose('validUntil', { type: 'DateTime', nullable: true, description: 'End of the grace window after a rotation.' }),
+    autoRotated: t.exposeBoolean('autoRotated'),
+    awaitingReveal: t.boolean({ description: 'Rotated automatically: its owner can reveal the new secret once.', resolve: (k) => k.pendingSecretEnc !== null }),
+    status: t.field({
+      type: ApiKeyStatus,
+      resolve: (k, _args, ctx) => {
+        const now = ctx.services.clock.now();
+        if (k.revokedAt) return 'REVOKED';
+        if (k.expiresAt && now >= k.expiresAt) return 'EXPIRED';
+        if (k.rotatedToId) return isUsable(k, now) ? 'GRACE' : 'ROTATED';
+        return 'ACTIVE';
+      },
+    }),
+  }),
+});
+
+const ApiKeySecretRef = builder.objectRef<{ key: ApiKey; secret: string }>('ApiKeyWithSecret').implement({
+  description: 'A key with its secret, shown this once: store it now.',
+  authScopes: { authenticated: true },
+  fields: (t) => ({
+    key: t.field({ type: ApiKeyRef, resolve: (p) => p.key }),
+    secret: t.exposeString('secret', { description: '`vgl_<keyId>_<secret>`: send it as `Authorization: Bearer` or `X-Api-Key`, never in a URL.' }),
+  }),
+});
+
+const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    permissions: t.stringList({ required: true, description: 'A subset of your own permissions.' }),
+    expiresInDays: t.int({ description: 'Optional; keys are rotated automatically after the company maximum age anyway.' }),
+  }),
+});
+
+builder.queryField('apiKeys', (t) =>
+  t.field({
+    type: [ApiKeyRef],
+    description: 'Your API keys; with `all` and api_keys.manage_all, every key of the company.',
+    authScopes: { anyPermission: MANAGE_KEYS },
+    args: { all: t.arg.boolean({ defaultValue: false }) },
+    resolve: (_root, args, ctx) => listApiKeys(tenantEmOf(ctx), viewerOf(ctx), args.all ?? false),
+  }),
+);
+
+// Key management needs a signed-in person: an API key cannot create, rotate or reveal keys.
+builder.mutationFields((t) => ({
+  createApiKey: t.field({
+    type: ApiKeySecretRef,
+    authScopes: { $all: { session: true, permission: 'api_keys.manage_own' } },
+    args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
+    resolve: (_root, { input }, ctx) => {
+      const viewer = sessionViewerOf(ctx);
+      return inTenantTransaction(ctx.services, viewer.tenantId, auditOrigin(ctx), (work) => createApiKey(work, viewer, input, ctx.services.clock.now()));
+    },
+  }),
+  rotateApiKey: t.field({
+    type: ApiKeySecretRef,
+    description: 'A successor with a new secret; the old one keeps working for graceSeconds (default 0, at most 86400).',
+    authScopes: { $all: { session: true, anyPermission: MANAGE_KEYS } },
+    args: { id: t.arg.id({ required: true }), graceSeconds: t.arg.int({ defaultValue: 0 }) },
+    resolve: (_root, args, ctx) => {
+      const viewer = sessionViewerOf(ctx);
+      return inTenantTransaction(ctx.services, viewer.tenantId, auditOrigin(ctx), async (work) => {
+        const key = await findManageableKey(work.em, viewer, String(args.id));
+        const { successor, secret } = await rotateApiKey(work, key, args.graceSeconds ?? 0, ctx.services.clock.now());
+        return { key: successor, secret };
+      });
+    },
+  }),
+  revokeApiKey: t.field({
+    type: ApiKeyRef,
+    description: 'Stops the key at once.',
+    authScopes: { anyPermission: MANAGE_KEYS },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => {
+      const viewer = viewerOf(ctx);
+      return inTenantTransaction(ctx.services, viewer.tenantId, auditOrigin(ctx), async (work) =>
+        revokeApiKey(work, await findManageableKey(work.em, viewer, String(args.id)), ctx.services.clock.now()),
+      );
+    },
+  }),
+  revealRotatedApiKey: t.field({
+    type: ApiKeySecretRef,
+    description: 'The new secret of one of your keys that Vigil rotated: shown exactly once.',
+    authScopes: { session: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => {
+      const viewer = sessionViewerOf(ctx);
+      return inTenantTransaction(ctx.services, viewer.tenantId, auditOrigin(ctx), (work) =>
+        revealRotatedApiKey(work, viewer, String(args.id), ctx.services.keys, ctx.services.clock.now()),
+      );
+    },
+  }),
+}));

@@ -1,0 +1,56 @@
+import { LRUCache } from 'lru-cache';
+import { isPermission } from '../access/permissions.ts';
+import type { RequestMeta } from '../context.ts';
+import type { RequestAuth } from '../http/prepare-request.ts';
+import type { Services } from '../services.ts';
+import { sameHash } from '../tokens.ts';
+import { inTenantTransaction } from '../unit-of-work.ts';
+import { ApiKey } from './api-key.entity.ts';
+import { readApiKey } from './api-key-token.ts';
+import { isUsable } from './api-keys.ts';
+
+/** last_used is written at most this often per key. */
+export const LAST_USED_RESOLUTION_SECONDS = 60;
+
+const anonymous: RequestAuth = { viewer: null, em: null };
+
+/** One journal entry per revoked key per minute is evidence enough; more would let an attacker flood the journal. */
+const recentlyReported = new LRUCache<string, true>({ max: 10_000, ttl: 60_000 });
+
+/**
+ * Resolves `vgl_…` to a viewer acting for the key's creator, with the intersection of the key's and the
+ * creator's current permissions: a creator who loses a permission or is disabled takes it from the key.
+ */
+export async function authenticateApiKey(services: Services, token: string, meta: RequestMeta): Promise<RequestAuth> {
+  const presented = readApiKey(token);
+  const tenantId = presented ? await services.locators.tenantOfApiKey(presented.id) : null;
+  if (!presented || !tenantId) return anonymous;
+  const em = services.db.forTenant(tenantId);
+  const key = await em.findOne(ApiKey, presented.id, { populate: ['user.role', 'tenant'] });
+  if (!key || !sameHash(presented.secretHash, key.secretHash)) return anonymous;
+  const now = services.clock.now();
+  if (!isUsable(key, now)) {
+    if (key.revokedAt || (key.validUntil && now >= key.validUntil)) await reportUseAfterRevocation(services, key, meta);
+    return anonymous;
+  }
+  const user = key.user;
+  if (user.disabledAt) return anonymous;
+  if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_SECONDS * 1000) {
+    await em.nativeUpdate(ApiKey, { id: key.id }, { lastUsedAt: now, lastUsedIp: meta.ip });
+  }
+  const creatorHolds = new Set(user.role.permissions);
+  const permissions = new Set(key.permissions.filter((p) => isPermission(p) && creatorHolds.has(p)));
+  return {
+    viewer: { kind: 'api_key', apiKeyId: key.id, tenantId, tenant: key.tenant, user, permissions: permissions as never, isOwner: false },
+    em,
+  };
+}
+
+async function reportUseAfterRevocation(services: Services, key: ApiKey, meta: RequestMeta): Promise<void> {
+  if (recentlyReported.has(key.id)) return;
+  recentlyReported.set(key.id, true);
+  const origin = { actorType: 'api_key' as const, actorId: key.user.id, apiKeyId: key.id, sessionId: null, ip: meta.ip, userAgent: meta.userAgent };
+  await inTenantTransaction(services, key.tenant.id, origin, ({ journal }) =>
+    journal.record({ action: 'api_key.used_after_revocation', outcome: 'denied', target: { type: 'api_key', id: key.id }, details: { prefix: key.prefix } }),
+  );
+}

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { rotateKeysOfUser } from '../api-keys/api-keys.ts';
+import type { SessionViewer } from '../access/viewer.ts';
+import { auditOrigin, type Context } from '../context.ts';
+import { badInput } from '../errors.ts';
+import { endSessions, rotateSession } from '../sessions/sessions.ts';
+import { SignInAttempt } from '../sessions/sign-in-attempt.ts';
+import { inTenantTransaction } from '../unit-of-work.ts';
+import { fields, parseInput } from '../validation.ts';
+import { passwordProblems } from './password-policy.ts';
+import { User } from './user.entity.ts';
+
+const ChangePasswordSchema = z.object({
+  currentPassword: fields.password,
+  newPassword: fields.password,
+  endOtherSessions: z.boolean().default(true),
+});
+
+export interface PasswordChanged {
+  token: string;
+  sessionsEnded: number;
+}
+
+/**
+ * Needs the current password (a stolen session alone cannot change it; wrong guesses count toward
+ * the lock), ends the other sessions by default, and gives this session a new token.
+ */
+export async function changePassword(ctx: Context, viewer: SessionViewer, input: unknown): Promise<PasswordChanged> {
+  const { services, meta } = ctx;
+  const { currentPassword, newPassword, endOtherSessions } = parseInput(ChangePasswordSchema, input);
+  const problems = passwordProblems(newPassword, 'newPassword');
+  if (newPassword === currentPassword) problems.push({ field: 'newPassword', message: 'Choose a password different from the current one.' });
+  const user = viewer.user;
+  const attempt = await SignInAttempt.begin(services, viewer.tenantId, meta, `${viewer.tenant.slug}/${user.email}`, { byCookie: null, byAddress: true });
+  if (!(await services.hasher.verify(user.passwordHash, currentPassword))) {
+    throw await attempt.fail(user, { email: user.email, reason: 'wrong_current_password' });
+  }
+  await attempt.succeed();
+  if (problems.length) throw badInput(problems);
+  const passwordHash = await services.hasher.hash(newPassword);
+  const now = services.clock.now();
+  return inTenantTransaction(services, viewer.tenantId, auditOrigin(ctx), async (work) => {
+    await work.em.nativeUpdate(User, { id: user.id }, { passwordHash, passwordChangedAt: now });
+    const ended = endOtherSessions ? await endSessions(work, { userId: user.id, exceptId: viewer.session.id }, 'password_changed', now) : [];
+    const token = await rotateSession(work, viewer.session, viewer.tenant, now);
+    if (!token) throw badInput([{ field: 'session', message: 'This session changed meanwhile; sign in again.' }]);
+    await work.journal.record({
+      action: 'user.password_changed',
+      target: { type: 'user', id: user.id },
+      details: { sessionsEnded: ended.length },
+    });
+    await rotateKeysOfUser(work, user.id, services.keys, now, 'password_changed');
+    return { token, sessionsEnded: ended.length };
+  });
+}

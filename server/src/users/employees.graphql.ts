@@ -1,0 +1,98 @@
+import { builder } from '../builder.ts';
+import { auditOrigin, tenantEmOf, viewerOf } from '../context.ts';
+import { AuthPayloadRef, signedInPayload } from '../sessions/auth-payload.graphql.ts';
+import { findUserOrNotFound } from '../sessions/session-management.ts';
+import { type Work, inTenantTransaction } from '../unit-of-work.ts';
+import type { Context } from '../context.ts';
+import { RoleRef } from '../access/role.graphql.ts';
+import { disableUser, enableUser, listUsers, setUserRole, unlockUser } from './employees.ts';
+import type { Invitation } from './invitation.entity.ts';
+import { acceptInvitation, inviteUser } from './invitations.ts';
+import { UserRef } from './user.graphql.ts';
+
+const InvitationRef = builder.objectRef<Invitation>('Invitation').implement({
+  authScopes: { authenticated: true },
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    email: t.exposeString('email'),
+    role: t.field({ type: RoleRef, resolve: (i) => i.role }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
+  }),
+});
+
+const InvitationWithTokenRef = builder.objectRef<{ invitation: Invitation; token: string }>('InvitationWithToken').implement({
+  description: 'The invitation token is shown this once: pass it to the employee over a channel you trust.',
+  authScopes: { authenticated: true },
+  fields: (t) => ({
+    invitation: t.field({ type: InvitationRef, resolve: (p) => p.invitation }),
+    token: t.exposeString('token'),
+  }),
+});
+
+const AcceptInvitationInput = builder.inputType('AcceptInvitationInput', {
+  fields: (t) => ({ token: t.string({ required: true }), password: t.string({ required: true }), displayName: t.string({ required: true }) }),
+});
+
+builder.queryFields((t) => ({
+  users: t.field({
+    type: [UserRef],
+    description: "The company's employees with their role and status.",
+    authScopes: { permission: 'users.read' },
+    resolve: (_root, _args, ctx) => listUsers(tenantEmOf(ctx)),
+  }),
+  user: t.field({
+    type: UserRef,
+    authScopes: { permission: 'users.read' },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => findUserOrNotFound(tenantEmOf(ctx), String(args.id)),
+  }),
+}));
+
+/** Runs an employee administration step as the viewer, with its journal entry, in one transaction. */
+function administer<T>(ctx: Context, step: (work: Work) => Promise<T>): Promise<T> {
+  return inTenantTransaction(ctx.services, viewerOf(ctx).tenantId, auditOrigin(ctx), step);
+}
+
+builder.mutationFields((t) => ({
+  inviteUser: t.field({
+    type: InvitationWithTokenRef,
+    authScopes: { permission: 'users.invite' },
+    args: { email: t.arg.string({ required: true }), roleId: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => administer(ctx, (work) => inviteUser(work, viewerOf(ctx), { email: args.email, roleId: String(args.roleId) }, ctx.services.clock.now())),
+  }),
+  acceptInvitation: t.field({
+    type: AuthPayloadRef,
+    description: 'Creates your account from an invitation and signs you in.',
+    authScopes: { public: true },
+    args: { input: t.arg({ type: AcceptInvitationInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => signedInPayload(ctx, await acceptInvitation(ctx.services, ctx.meta, input)),
+  }),
+  setUserRole: t.field({
+    type: UserRef,
+    description: "Takes effect on the employee's next request and rotates their session token.",
+    authScopes: { permission: 'users.manage' },
+    args: { userId: t.arg.id({ required: true }), roleId: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => administer(ctx, (work) => setUserRole(work, viewerOf(ctx), String(args.userId), String(args.roleId))),
+  }),
+  disableUser: t.field({
+    type: UserRef,
+    description: 'Ends all their sessions at once and stops their API keys.',
+    authScopes: { permission: 'users.manage' },
+    args: { userId: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => administer(ctx, (work) => disableUser(work, viewerOf(ctx), String(args.userId), ctx.services.clock.now())),
+  }),
+  enableUser: t.field({
+    type: UserRef,
+    authScopes: { permission: 'users.manage' },
+    args: { userId: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => administer(ctx, (work) => enableUser(work, viewerOf(ctx), String(args.userId))),
+  }),
+  unlockUser: t.field({
+    type: UserRef,
+    description: 'Lifts a sign-in lock on the account before it runs out.',
+    authScopes: { permission: 'users.manage' },
+    args: { userId: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => administer(ctx, (work) => unlockUser(work, viewerOf(ctx), String(args.userId))),
+  }),
+}));

@@ -1,0 +1,35 @@
+import { builder } from '../builder.ts';
+import { sessionViewerOf } from '../context.ts';
+import { setSessionCookie } from '../http/cookies.ts';
+import { changePassword } from './change-password.ts';
+
+const PasswordChangedRef = builder.objectRef<{ token: string; sessionsEnded: number }>('PasswordChanged').implement({
+  authScopes: { authenticated: true },
+  fields: (t) => ({
+    token: t.exposeString('token', { description: "This session's new token (the cookie is updated too)." }),
+    sessionsEnded: t.exposeInt('sessionsEnded'),
+  }),
+});
+
+const ChangePasswordInput = builder.inputType('ChangePasswordInput', {
+  fields: (t) => ({
+    currentPassword: t.string({ required: true }),
+    newPassword: t.string({ required: true }),
+    endOtherSessions: t.boolean({ defaultValue: true, description: 'End every other session (the default).' }),
+  }),
+});
+
+builder.mutationField('changePassword', (t) =>
+  t.field({
+    type: PasswordChangedRef,
+    description: 'Needs the current password; ends your other sessions by default, rotates this one and your API keys.',
+    authScopes: { session: true },
+    args: { input: t.arg({ type: ChangePasswordInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const viewer = sessionViewerOf(ctx);
+      const result = await changePassword(ctx, viewer, input);
+      setSessionCookie(ctx.http, ctx.meta, result.token, (viewer.session.expiresAt.getTime() - Date.now()) / 1000);
+      return result;
+    },
+  }),
+);

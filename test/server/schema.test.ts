@@ -1,0 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { printSchema } from 'graphql';
+import { expect, test } from 'vitest';
+import { schema } from '../../server/src/schema.ts';
+
+test('schema/schema.graphql is the printed Pothos schema (run `npm run schema` after changing it)', () => {
+  const committed = readFileSync(new URL('../../schema/schema.graphql', import.meta.url), 'utf8');
+  expect(committed).toBe(`${printSchema(schema)}\n`);
+});
