@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { type Server, createServer } from 'node:http';
+import { type RequestListener, type Server, createServer } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import sirv from 'sirv';
@@ -10,11 +10,16 @@ import { type Database, type DatabaseOptions, databaseOptionsFrom, openDatabase 
 import { Locators } from './db/locators.ts';
 import { createEventBus } from './event-bus.ts';
 import { createGraphQLServer } from './http/graphql-server.ts';
+import { LiveSockets } from './http/live-sockets.ts';
+import { allowedOrigins } from './http/origins.ts';
 import { compileTrustedProxies } from './http/prepare-request.ts';
+import { attachWebSockets } from './http/websocket.ts';
 import { type Handler, createRequestListener } from './http/server.ts';
 import { type Logger, createLogger } from './logger.ts';
 import { schema } from './schema.ts';
 import { rotateAgedApiKeys } from './api-keys/rotation-job.ts';
+import { writeCheckpoints } from './audit/checkpoint-job.ts';
+import { exportRoute } from './audit/export-route.ts';
 import { every } from './jobs/lease.ts';
 import { loadServerKeys } from './server-keys.ts';
 import type { Services } from './services.ts';
@@ -33,6 +38,7 @@ export interface AppOptions {
 
 export interface RunningApp {
   readonly url: string;
+  readonly liveSockets: LiveSockets;
   readonly services: Services;
   readonly httpServer: Server;
 }
@@ -66,30 +72,36 @@ async function startApp(config: Config, options: AppOptions) {
     bus,
     log,
   };
-  const yoga = createGraphQLServer(services, schema);
-  const listener = createRequestListener(services, yoga, {
-    trust: compileTrustedProxies(config.trustedProxies),
-    tls: Boolean(config.tls),
-    routes: [],
-    dashboard: dashboardHandler(config.dashboardDir),
-  });
+  const trust = compileTrustedProxies(config.trustedProxies);
+  const tls = Boolean(config.tls);
+  // Listen first: the default origin allowlist is this server's own origin, port included.
+  let listener: RequestListener = (_req, res) => res.writeHead(503).end();
   const httpServer = config.tls
-    ? createTlsServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }, listener)
-    : createServer(listener);
+    ? createTlsServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }, (req, res) => listener(req, res))
+    : createServer((req, res) => listener(req, res));
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(config.port, config.host, () => resolve());
   });
   const { port } = httpServer.address() as AddressInfo;
-  const url = `${config.tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const url = `${tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const origins = allowedOrigins(config, port);
+  const yoga = createGraphQLServer(services, schema, origins);
+  const routes = [{ prefix: '/audit/exports/', handle: exportRoute(services, { trust, tls }) }];
+  listener = createRequestListener(services, yoga, { trust, tls, routes, dashboard: dashboardHandler(config.dashboardDir) });
+  const liveSockets = new LiveSockets(services);
+  const webSockets = attachWebSockets(services, httpServer, yoga, liveSockets, { path: '/graphql', trust, tls, allowedOrigins: origins });
   log.info({ url, embeddedDatabase: db.embedded }, 'Vigil is listening');
   const stopJobs = options.jobs === false ? () => {} : startJobs(services);
   return {
     url,
     services,
     httpServer,
+    liveSockets,
     async close() {
       stopJobs();
+      liveSockets.stop();
+      await webSockets.close();
       httpServer.closeAllConnections();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       await bus.close();
@@ -102,7 +114,11 @@ function startJobs(services: Services): () => void {
   const { config, log } = services;
   const failed = (job: string) => (error: unknown) => log.error({ err: error, job }, 'background job failed');
   const interval = config.apiKeyRotationIntervalSeconds;
-  const stops = [every(interval, () => rotateAgedApiKeys(services, Math.max(1, interval - 5)), failed('api key rotation'))];
+  const checkpoints = config.auditCheckpointIntervalSeconds;
+  const stops = [
+    every(interval, () => rotateAgedApiKeys(services, Math.max(1, interval - 5)), failed('api key rotation')),
+    every(checkpoints, () => writeCheckpoints(services, Math.max(1, checkpoints - 5)), failed('audit checkpoints')),
+  ];
   return () => stops.forEach((stop) => stop());
 }
 

@@ -50,6 +50,7 @@ builder.addScalarType('JSONObject', JSONObjectResolver);
 builder.addScalarType('SafeInt', SafeIntResolver);
 builder.queryType({});
 builder.mutationType({});
+builder.subscriptionType({});
 
 /** GraphQL enums are UPPER_CASE; the values behind them stay what the database stores. */
 export function enumOf<const T extends readonly string[]>(name: string, values: T, description?: string) {

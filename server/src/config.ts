@@ -51,6 +51,7 @@ export interface Config {
   readonly redisUrl?: string;
   readonly redisChannelPrefix: string;
   readonly trustedProxies: readonly string[];
+  /** Origins allowed to open WebSockets and make credentialed cross-origin calls; empty means this server's own. */
   readonly allowedOrigins: readonly string[];
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
   readonly logLevel: string;
@@ -75,8 +76,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('Invalid configuration: TLS_CERT_FILE and TLS_KEY_FILE go together');
   }
   const home = resolve(e.VIGIL_HOME);
-  const scheme = e.TLS_CERT_FILE ? 'https' : 'http';
-  const defaultOrigins = [`${scheme}://localhost:${e.PORT}`, `${scheme}://127.0.0.1:${e.PORT}`];
   return Object.freeze({
     production: e.NODE_ENV === 'production',
     host: e.HOST,
@@ -90,7 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: e.REDIS_URL,
     redisChannelPrefix: e.REDIS_CHANNEL_PREFIX,
     trustedProxies: Object.freeze(e.TRUSTED_PROXIES),
-    allowedOrigins: Object.freeze(e.ALLOWED_ORIGINS.length ? e.ALLOWED_ORIGINS : defaultOrigins),
+    allowedOrigins: Object.freeze(e.ALLOWED_ORIGINS),
     tls: e.TLS_CERT_FILE && e.TLS_KEY_FILE ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : undefined,
     logLevel: e.LOG_LEVEL,
     passwordHash: Object.freeze({ memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST, parallelism: 1 }),

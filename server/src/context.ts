@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Permission } from './access/permissions.ts';
 import type { SessionViewer, Viewer } from './access/viewer.ts';
 import type { AuditOrigin } from './audit/journal.ts';
 import { ErrorCode, clientError } from './errors.ts';
@@ -27,6 +28,8 @@ export interface Context {
   /** The viewer's tenant EntityManager, forked for this request only. */
   em: EntityManager | null;
   http: ResponseHeaders | null;
+  /** The WebSocket this operation runs on, if any: it is closed when its access goes away. */
+  liveSocket?: { requires(permission: Permission): void };
 }
 
 export function auditOrigin(ctx: Pick<Context, 'meta' | 'viewer'>): AuditOrigin {

@@ -10,7 +10,10 @@ import { AuditFilterSchema, type AuditPage, MAX_PAGE_SIZE, encodeCursor, searchA
 export const AuditOutcomeEnum = enumOf('AuditOutcome', AUDIT_OUTCOMES);
 export const ActorTypeEnum = enumOf('ActorType', ACTOR_TYPES);
 
-export const AuditEventRef = builder.objectRef<AuditEvent>('AuditEvent').implement({
+/** Entities from a search and records from a live stream share these fields. */
+type AuditEventView = Pick<AuditEvent, 'id' | 'seq' | 'occurredAt' | 'action' | 'outcome' | 'actorType' | 'actorId' | 'targetType' | 'targetId' | 'ip' | 'userAgent' | 'sessionId' | 'details' | 'prevHash' | 'hash'>;
+
+export const AuditEventRef = builder.objectRef<AuditEventView>('AuditEvent').implement({
   description: "One entry of the tenant's append-only, hash-chained journal.",
   authScopes: { authenticated: true },
   fields: (t) => ({

@@ -3,6 +3,7 @@ import { ApiKey } from '../api-keys/api-key.entity.ts';
 import { ScheduledJob } from '../jobs/scheduled-job.entity.ts';
 import { Invitation } from '../users/invitation.entity.ts';
 import { AuditEvent } from '../audit/audit-event.entity.ts';
+import { AuditExport } from '../audit/audit-export.entity.ts';
 import { RecoveryCode } from '../mfa/recovery-code.entity.ts';
 import { SignInChallenge } from '../mfa/sign-in-challenge.entity.ts';
 import { KnownDevice } from '../sessions/known-device.entity.ts';
@@ -26,4 +27,5 @@ export const entities = [
   ApiKey,
   ScheduledJob,
   AuditEvent,
+  AuditExport,
 ];

@@ -1,10 +1,11 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
-import type { GraphQLSchema } from 'graphql';
+import type { GraphQLError, GraphQLSchema } from 'graphql';
 import { type Plugin, createYoga, maskError } from 'graphql-yoga';
 import type { Context } from '../context.ts';
 import { ErrorCode } from '../errors.ts';
+import type { Logger } from '../logger.ts';
 import type { Services } from '../services.ts';
 import type { PreparedRequest } from './prepare-request.ts';
 
@@ -18,7 +19,7 @@ export const CSRF_HEADER = 'x-graphql-yoga-csrf';
 /** Query size limits: deep nesting, alias floods and huge documents are refused before execution. */
 export const QUERY_LIMITS = { maxDepth: 10, maxAliases: 15, maxDirectives: 10, maxTokens: 2000, maxCost: 5000 } as const;
 
-export function createGraphQLServer(services: Services, schema: GraphQLSchema) {
+export function createGraphQLServer(services: Services, schema: GraphQLSchema, allowedOrigins: readonly string[]) {
   const { config, log } = services;
   return createYoga<ServerContext, Context>({
     schema,
@@ -27,15 +28,10 @@ export function createGraphQLServer(services: Services, schema: GraphQLSchema) {
     graphiql: !config.production,
     landingPage: false,
     logging: false,
-    cors: { origin: [...config.allowedOrigins], credentials: true, exposedHeaders: ['Vigil-Session-Token'] },
+    cors: { origin: [...allowedOrigins], credentials: true, exposedHeaders: ['Vigil-Session-Token'] },
     maskedErrors: {
       isDev: false,
-      maskError: (error, message) => {
-        const masked = maskError(error, message, false);
-        // Expected errors pass through unchanged; anything else is logged here and masked for the client.
-        if (masked !== error) log.error({ err: error }, 'unexpected error in a GraphQL operation');
-        return masked;
-      },
+      maskError: (error) => maskUnexpected(error as Error, log),
     },
     context: ({ vigil }): Context => ({
       services,
@@ -59,6 +55,13 @@ export function createGraphQLServer(services: Services, schema: GraphQLSchema) {
       useNoStore(),
     ],
   });
+}
+
+/** Expected errors pass through unchanged; anything else is logged and reaches the client as "Unexpected error.". */
+export function maskUnexpected<E>(error: E, log: Logger): E | GraphQLError {
+  const masked = maskError(error, 'Unexpected error.', false);
+  if (masked !== error) log.error({ err: error }, 'unexpected error in a GraphQL operation');
+  return masked as E | GraphQLError;
 }
 
 const CLIENT_CODES = new Set<string>([...Object.values(ErrorCode), 'INTERNAL_SERVER_ERROR']);

@@ -17,6 +17,7 @@ const READ_WRITE_TABLES = [
   'invitation',
   'api_key',
   'scheduled_job',
+  'audit_export',
 ];
 
 /**

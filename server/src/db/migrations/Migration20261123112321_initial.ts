@@ -1,8 +1,8 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261123111413_initial extends Migration {
+export class Migration20261123112321_initial extends Migration {
 
-  override name = 'Migration20261123111413_initial';
+  override name = 'Migration20261123112321_initial';
 
   override up(): void | Promise<void> {
     this.addSql(`create table "scheduled_job" ("name" varchar(60) not null, "leased_until" timestamptz null, "last_run_at" timestamptz null, primary key ("name"));`);
@@ -45,6 +45,9 @@ export class Migration20261123111413_initial extends Migration {
     this.addSql(`create index "invitation_role_id_index" on "invitation" ("role_id");`);
     this.addSql(`create index "invitation_invited_by_id_index" on "invitation" ("invited_by_id");`);
     this.addSql(`create index "invitation_tenant_id_email_index" on "invitation" ("tenant_id", "email");`);
+
+    this.addSql(`create table "audit_export" ("id" uuid not null, "tenant_id" uuid not null, "user_id" uuid not null, "format" text not null, "filter" jsonb not null, "created_at" timestamptz not null, "expires_at" timestamptz not null, "used_at" timestamptz null, primary key ("id"));`);
+    this.addSql(`create index "audit_export_user_id_index" on "audit_export" ("user_id");`);
 
     this.addSql(`create table "api_key" ("id" uuid not null, "tenant_id" uuid not null, "user_id" uuid not null, "name" varchar(100) not null, "prefix" varchar(16) not null, "secret_hash" varchar(64) not null, "permissions" text[] not null, "created_at" timestamptz not null, "expires_at" timestamptz null, "last_used_at" timestamptz null, "last_used_ip" varchar(64) null, "revoked_at" timestamptz null, "revoke_reason" varchar(40) null, "rotated_from_id" uuid null, "rotated_to_id" uuid null, "valid_until" timestamptz null, "auto_rotated" boolean not null, "pending_secret_enc" varchar(400) null, "revealed_at" timestamptz null, primary key ("id"));`);
     this.addSql(`create index "api_key_tenant_id_user_id_index" on "api_key" ("tenant_id", "user_id");`);
@@ -109,6 +112,13 @@ export class Migration20261123111413_initial extends Migration {
     this.addSql(`alter table "invitation" force row level security;`);
     this.addSql(`create policy "invitation_tenant_isolation" on "invitation" using (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid) with check (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid);`);
 
+    this.addSql(`alter table "audit_export" add constraint "audit_export_tenant_id_foreign" foreign key ("tenant_id") references "tenant" ("id");`);
+    this.addSql(`alter table "audit_export" add constraint "audit_export_user_id_foreign" foreign key ("user_id") references "app_user" ("id");`);
+    this.addSql(`alter table "audit_export" add constraint "audit_export_format_check" check ("format" in ('csv', 'jsonl'));`);
+    this.addSql(`alter table "audit_export" enable row level security;`);
+    this.addSql(`alter table "audit_export" force row level security;`);
+    this.addSql(`create policy "audit_export_tenant_isolation" on "audit_export" using (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid) with check (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid);`);
+
     this.addSql(`alter table "api_key" add constraint "api_key_tenant_id_foreign" foreign key ("tenant_id") references "tenant" ("id");`);
     this.addSql(`alter table "api_key" add constraint "api_key_user_id_foreign" foreign key ("user_id") references "app_user" ("id");`);
     this.addSql(`alter table "api_key" enable row level security;`);
@@ -126,6 +136,7 @@ export class Migration20261123111413_initial extends Migration {
     this.addSql(`alter table "recovery_code" drop constraint "recovery_code_tenant_id_foreign";`);
     this.addSql(`alter table "known_device" drop constraint "known_device_tenant_id_foreign";`);
     this.addSql(`alter table "invitation" drop constraint "invitation_tenant_id_foreign";`);
+    this.addSql(`alter table "audit_export" drop constraint "audit_export_tenant_id_foreign";`);
     this.addSql(`alter table "api_key" drop constraint "api_key_tenant_id_foreign";`);
     this.addSql(`alter table "app_user" drop constraint "app_user_role_id_foreign";`);
     this.addSql(`alter table "invitation" drop constraint "invitation_role_id_foreign";`);
@@ -134,6 +145,7 @@ export class Migration20261123111413_initial extends Migration {
     this.addSql(`alter table "recovery_code" drop constraint "recovery_code_user_id_foreign";`);
     this.addSql(`alter table "known_device" drop constraint "known_device_user_id_foreign";`);
     this.addSql(`alter table "invitation" drop constraint "invitation_invited_by_id_foreign";`);
+    this.addSql(`alter table "audit_export" drop constraint "audit_export_user_id_foreign";`);
     this.addSql(`alter table "api_key" drop constraint "api_key_user_id_foreign";`);
     this.addSql(`alter table "retired_session_secret" drop constraint "retired_session_secret_session_id_foreign";`);
 
@@ -149,6 +161,7 @@ export class Migration20261123111413_initial extends Migration {
     this.addSql(`drop table if exists "recovery_code" cascade;`);
     this.addSql(`drop table if exists "known_device" cascade;`);
     this.addSql(`drop table if exists "invitation" cascade;`);
+    this.addSql(`drop table if exists "audit_export" cascade;`);
     this.addSql(`drop table if exists "api_key" cascade;`);
   }
 

@@ -1,0 +1,96 @@
+// Runs the benchmarks: `npm run bench` for all, `npm run bench -- viewer api-key` for some.
+// Every figure is a ratio against a baseline measured in this same run: the machines are noisy.
+// A measurement, not a test: the exit code is 0 even below target (non-zero only on bad usage).
+import { availableParallelism, cpus } from 'node:os';
+import { apiKeyBenchmark } from './api-key.ts';
+import { signInFloodBenchmark } from './sign-in-flood.ts';
+import { signInBenchmark } from './sign-in.ts';
+import { viewerBenchmark } from './viewer.ts';
+import { startBareYoga } from './support/bare-yoga.ts';
+import type { BenchContext, Benchmark } from './support/benchmark.ts';
+import { freshDatabase, findDatabaseServer } from './support/database.ts';
+import { type Row, describeMeasurement, printTable, ratioOf } from './support/report.ts';
+import { loadSettings } from './support/settings.ts';
+import { startVigil } from './support/vigil.ts';
+
+// ---------------------------------------------------------------------------------------------
+// The registry. One script per figure; they run in this order.
+const BENCHMARKS: Benchmark[] = [
+  viewerBenchmark,
+  signInBenchmark,
+  signInFloodBenchmark,
+  apiKeyBenchmark,
+  // Next: `fan-out`, graphql-ws subscription deliveries per second against a plain `ws` broadcast
+  // (bench/fan-out.ts). Not implemented yet.
+];
+// ---------------------------------------------------------------------------------------------
+
+type Cleanup = () => Promise<void>;
+/** What the running benchmark started, stopped in reverse order after it (or on Ctrl-C). */
+const cleanups: Cleanup[] = [];
+
+async function cleanUp(): Promise<void> {
+  for (let cleanup = cleanups.pop(); cleanup; cleanup = cleanups.pop()) {
+    await cleanup().catch((error: unknown) => console.error('cleanup failed:', error));
+  }
+}
+
+function selected(names: string[]): Benchmark[] {
+  if (!names.length) return BENCHMARKS;
+  const unknown = names.filter((name) => !BENCHMARKS.some((b) => b.name === name));
+  if (unknown.length) {
+    console.error(`Unknown benchmark: ${unknown.join(', ')}. Known: ${BENCHMARKS.map((b) => b.name).join(', ')}`);
+    process.exit(2);
+  }
+  return BENCHMARKS.filter((b) => names.includes(b.name));
+}
+
+async function main(): Promise<void> {
+  const benchmarks = selected(process.argv.slice(2));
+  const settings = loadSettings();
+  const server = await findDatabaseServer();
+  console.log(`Node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'})`);
+  console.log(`database: ${server ? new URL(server).host : 'embedded PGlite'}; settings: ${JSON.stringify(settings)}`);
+  if (!server) console.warn('WARNING: no PostgreSQL server found, Vigil runs on the embedded PGlite: its figures are not representative.');
+
+  const context: BenchContext = {
+    settings,
+    log: (line) => console.log(line),
+    async startVigil() {
+      const database = freshDatabase(server);
+      cleanups.push(() => database.drop());
+      const vigil = await startVigil(database, settings.passwordHashConcurrency);
+      cleanups.push(() => vigil.stop());
+      return vigil;
+    },
+    async startBareYoga() {
+      const bare = await startBareYoga();
+      cleanups.push(() => bare.stop());
+      return bare;
+    },
+  };
+
+  const rows: Row[] = [];
+  for (const benchmark of benchmarks) {
+    console.log(`\n== ${benchmark.name}: ${benchmark.title}`);
+    try {
+      const outcome = await benchmark.run(context);
+      rows.push({ benchmark, outcome });
+      console.log(`  baseline: ${outcome.baseline.label}: ${describeMeasurement(outcome.baseline)}`);
+      console.log(`  figure:   ${outcome.figure.label}: ${describeMeasurement(outcome.figure)}`);
+      for (const note of outcome.notes) console.log(`  note: ${note}`);
+      console.log(`  ratio ${ratioOf(outcome).toFixed(2)} (target >= ${benchmark.target})`);
+    } catch (error) {
+      console.error(`  ${benchmark.name} failed:`, error);
+      rows.push({ benchmark, error: error instanceof Error ? error.message.split('\n')[0] : String(error) });
+    } finally {
+      await cleanUp();
+    }
+  }
+  printTable(rows);
+}
+
+process.once('SIGINT', () => {
+  void cleanUp().then(() => process.exit(130));
+});
+await main();

@@ -1,0 +1,48 @@
+import { type Account, SIGN_IN_MUTATION, signUpMany } from './support/accounts.ts';
+import { argon2VerifyRate } from './support/argon2-rate.ts';
+import type { Benchmark } from './support/benchmark.ts';
+import { requestBody, requestHeaders } from './support/graphql.ts';
+import type { LoadSpec } from './support/load.ts';
+import { measurePhase } from './support/phase.ts';
+import { describeMeasurement } from './support/report.ts';
+
+/**
+ * signIn from `accounts.length` connections, each on its own account with the right password.
+ * Why one account per connection and fewer than 30 connections: the server counts an attempt before
+ * hashing and forgets it only on success, so attempts in flight count as failures. More than 3 at once
+ * on one account, or 30 at once from one address (all of ours come from 127.0.0.1), get RATE_LIMITED
+ * without hashing, which would measure the brute-force protection instead of sign-in.
+ */
+export function signInLoad(label: string, baseUrl: string, accounts: Account[]): LoadSpec {
+  return {
+    label,
+    baseUrl,
+    connections: accounts.length,
+    requests: accounts.map((account) => ({ headers: requestHeaders(), body: requestBody(SIGN_IN_MUTATION, { i: account }) })),
+    // A token, not an error: cheaper than parsing and exact enough (errors come first in yoga's output).
+    expect: (body) => body.startsWith('{"data":{"signIn":{"token":"'),
+  };
+}
+
+/** Sign-in is argon2 plus bookkeeping: the bookkeeping should cost at most a fifth of the hashing rate. */
+export const signInBenchmark: Benchmark = {
+  name: 'sign-in',
+  title: 'signIn mutations/s (right password) vs raw argon2id verifies/s at the server hashing cap',
+  target: 0.8,
+  async run(ctx) {
+    const { passwordHashConcurrency, signInConnections, durationSeconds, warmupSeconds } = ctx.settings;
+    const vigil = await ctx.startVigil();
+    const accounts = await signUpMany(vigil.url, 'bench-sign-in', signInConnections);
+
+    ctx.log(`  raw argon2id verify, ${passwordHashConcurrency} at a time: ${warmupSeconds} s warm-up + ${durationSeconds} s`);
+    await argon2VerifyRate(passwordHashConcurrency, warmupSeconds);
+    const baseline = await argon2VerifyRate(passwordHashConcurrency, durationSeconds);
+    ctx.log(`    ${describeMeasurement(baseline)}`);
+    const figure = await measurePhase(ctx, signInLoad('Vigil signIn', vigil.url, accounts));
+    return {
+      baseline,
+      figure,
+      notes: [`hashing cap PASSWORD_HASH_CONCURRENCY=${passwordHashConcurrency} on both sides; ${accounts.length} accounts, one per connection`],
+    };
+  },
+};

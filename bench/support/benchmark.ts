@@ -1,0 +1,30 @@
+import type { ChildServer } from './child-server.ts';
+import type { Measurement } from './load.ts';
+import type { BenchSettings } from './settings.ts';
+
+/** A figure measured against its baseline in the same run; the ratio is figure / baseline. */
+export interface Outcome {
+  baseline: Measurement;
+  figure: Measurement;
+  /** What a reader needs to trust the figure (e.g. how many sign-ins really ran argon2). */
+  notes: string[];
+}
+
+export interface Benchmark {
+  /** As named on the command line: `npm run bench -- <name>`. */
+  name: string;
+  /** What is compared with what, in one line. */
+  title: string;
+  /** The ratio figure / baseline the project aims for. */
+  target: number;
+  run(ctx: BenchContext): Promise<Outcome>;
+}
+
+export interface BenchContext {
+  settings: BenchSettings;
+  /** A Vigil child process on a fresh database of its own; stopped and dropped after the benchmark. */
+  startVigil(): Promise<ChildServer>;
+  /** The bare graphql-yoga child process; stopped after the benchmark. */
+  startBareYoga(): Promise<ChildServer>;
+  log(line: string): void;
+}

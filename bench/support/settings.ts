@@ -1,0 +1,43 @@
+import { availableParallelism } from 'node:os';
+
+/** How long and how hard each measurement runs; the same values apply to a figure and its baseline. */
+export interface BenchSettings {
+  /** Length of one measured phase. */
+  durationSeconds: number;
+  /** Discarded load before each phase: JIT, connection pools and caches warm up. */
+  warmupSeconds: number;
+  /** Connections of the query benchmarks (viewer, api key, the flood's queries). */
+  queryConnections: number;
+  /** Connections sending sign-ins: one account each (see sign-in.ts for why it stays under 30). */
+  signInConnections: number;
+  /** The server's cap on concurrent argon2 computations, passed to it explicitly so both sides agree. */
+  passwordHashConcurrency: number;
+}
+
+function positive(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  return value;
+}
+
+/**
+ * A session token rotates after 300 s by default and the benchmarks sign in afresh for each phase,
+ * so one phase (warm-up included) must stay well below that.
+ */
+const MAX_PHASE_SECONDS = 240;
+
+export function loadSettings(): BenchSettings {
+  const settings = {
+    durationSeconds: positive('BENCH_DURATION_SECONDS', 10),
+    warmupSeconds: positive('BENCH_WARMUP_SECONDS', 3),
+    queryConnections: positive('BENCH_CONNECTIONS', 50),
+    signInConnections: positive('BENCH_SIGN_IN_CONNECTIONS', 24),
+    passwordHashConcurrency: positive('PASSWORD_HASH_CONCURRENCY', availableParallelism()),
+  };
+  if (settings.durationSeconds + settings.warmupSeconds > MAX_PHASE_SECONDS) {
+    throw new Error(`BENCH_DURATION_SECONDS + BENCH_WARMUP_SECONDS must stay under ${MAX_PHASE_SECONDS} (session token rotation)`);
+  }
+  return settings;
+}

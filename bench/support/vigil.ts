@@ -1,0 +1,45 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type ChildServer, freePort, startChildServer } from './child-server.ts';
+import type { BenchDatabase } from './database.ts';
+
+/** Server settings a benchmark's load depends on; anything else in the caller's environment is left out. */
+const INHERITED = ['PATH', 'HOME', 'TMPDIR', 'TZ', 'LANG', 'UV_THREADPOOL_SIZE', 'NODE_OPTIONS'];
+
+/**
+ * Vigil as in production (server/src/main.ts) in a child process, on its own database and home.
+ * The argon2 parameters are left at their floor, which is what the sign-in baseline hashes with.
+ */
+export async function startVigil(database: BenchDatabase, passwordHashConcurrency: number): Promise<ChildServer> {
+  // Silent unless asked: logging every request would be part of what we measure.
+  const logLevel = process.env.BENCH_VIGIL_LOG_LEVEL ?? 'silent';
+  const home = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    ...Object.fromEntries(INHERITED.filter((name) => process.env[name] !== undefined).map((name) => [name, process.env[name]])),
+    // As deployed: no GraphiQL, introspection off.
+    NODE_ENV: 'production',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    TRUSTED_PROXIES: '127.0.0.1',
+    LOG_LEVEL: logLevel,
+    VIGIL_HOME: home,
+    DASHBOARD_DIR: join(home, 'no-dashboard'),
+    PASSWORD_HASH_CONCURRENCY: String(passwordHashConcurrency),
+    ...(database.url ? { DATABASE_URL: database.url } : {}),
+  };
+  try {
+    const server = await startChildServer('Vigil', 'server/src/main.ts', port, env, logLevel !== 'silent');
+    return {
+      url: server.url,
+      async stop() {
+        await server.stop();
+        rmSync(home, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    rmSync(home, { recursive: true, force: true });
+    throw error;
+  }
+}

@@ -1,0 +1,76 @@
+import type { Client } from 'graphql-ws';
+import { gql } from '../lib/api.ts';
+import { EVENT_FIELDS } from '../lib/audit.ts';
+import { fetchViewer } from '../lib/auth.ts';
+import { CLOSE_FORBIDDEN, type LinkState, createLiveClient, isCloseEvent } from '../lib/live.ts';
+import { SESSION_ENDED, endSession } from '../lib/session.svelte.ts';
+import type { AuditEvent } from '../lib/types.ts';
+import { FeedBuffer } from './feed-buffer.ts';
+import { followJournal } from './feed-stream.ts';
+
+/** Events kept in the browser; older ones are in the journal. */
+const CAPACITY = 500;
+const HISTORY = `query FeedHistory { auditEvents(first: 100) { edges { node { ${EVENT_FIELDS} } } } }`;
+
+/** The live feed of one page visit: recent history, then every new event as it commits. */
+export class LiveFeed {
+  /** Newest first. */
+  events = $state.raw<AuditEvent[]>([]);
+  link = $state<LinkState>('connecting');
+  problem = $state<string | null>(null);
+  #buffer = new FeedBuffer(CAPACITY);
+  #client: Client | null = null;
+  #stop = () => {};
+  #running = false;
+
+  get lastSeq(): number {
+    return this.#buffer.lastSeq;
+  }
+
+  /** Reads the newest page of the journal, then follows it from there: nothing in between is missed. */
+  async start(): Promise<void> {
+    this.#running = true;
+    this.problem = null;
+    this.link = 'connecting';
+    // A restart after a failure keeps the buffer and resumes from its last seq.
+    if (this.#buffer.lastSeq === 0) {
+      try {
+        const data = await gql<{ auditEvents: { edges: Array<{ node: AuditEvent }> } }>(HISTORY);
+        this.#buffer.reset(data.auditEvents.edges.map((edge) => edge.node));
+        this.#refresh();
+      } catch {
+        if (this.#running) this.#fail('The journal could not be read.');
+        return;
+      }
+    }
+    if (!this.#running) return;
+    this.#client = createLiveClient((state) => (this.link = state));
+    this.#stop = followJournal(this.#client, this.#buffer, { onEvents: () => this.#refresh(), onEnd: (reason) => void this.#ended(reason) });
+  }
+
+  stop(): void {
+    this.#running = false;
+    this.#stop();
+    void this.#client?.dispose();
+    this.#client = null;
+  }
+
+  #refresh(): void {
+    this.events = this.#buffer.newestFirst();
+  }
+
+  #fail(problem: string): void {
+    this.stop();
+    this.link = 'closed';
+    this.problem = problem;
+  }
+
+  async #ended(reason: unknown): Promise<void> {
+    this.#fail('The live feed stopped.');
+    if (!isCloseEvent(reason) || reason.code !== CLOSE_FORBIDDEN) return;
+    // 4403: the session ended, or the permission to read the journal was taken away.
+    const viewer = await fetchViewer().catch(() => undefined);
+    if (viewer === null) endSession(SESSION_ENDED);
+    else if (viewer && !viewer.permissions.includes('audit.read')) this.problem = 'You no longer have permission to watch the journal.';
+  }
+}

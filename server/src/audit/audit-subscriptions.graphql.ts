@@ -1,0 +1,67 @@
+import { builder, enumOf } from '../builder.ts';
+import { auditOrigin, viewerOf } from '../context.ts';
+import type { Context } from '../context.ts';
+import type { Permission } from '../access/permissions.ts';
+import { inTenantTransaction } from '../unit-of-work.ts';
+import { parseInput } from '../validation.ts';
+import { AuditEventFilter, AuditEventRef } from './audit.graphql.ts';
+import type { AuditRecord } from './feed.ts';
+import { auditEventStream } from './live-stream.ts';
+import { AuditFilterSchema } from './search.ts';
+
+/** Session lifecycle events for integrators, derived from the journal. */
+const SESSION_EVENT_KINDS = {
+  'session.signed_in': 'created',
+  'session.rotated': 'rotated',
+  'session.revoked': 'revoked',
+  'session.signed_out': 'signed_out',
+  'session.expired': 'expired',
+  'session.token_reuse_detected': 'token_reuse_detected',
+} as const;
+type SessionEventKind = (typeof SESSION_EVENT_KINDS)[keyof typeof SESSION_EVENT_KINDS];
+
+const SessionEventKindEnum = enumOf('SessionEventKind', Object.values(SESSION_EVENT_KINDS) as SessionEventKind[]);
+
+const SessionEventRef = builder.objectRef<AuditRecord>('SessionEvent').implement({
+  authScopes: { authenticated: true },
+  fields: (t) => ({
+    kind: t.field({ type: SessionEventKindEnum, resolve: (e) => SESSION_EVENT_KINDS[e.action as keyof typeof SESSION_EVENT_KINDS] }),
+    seq: t.expose('seq', { type: 'SafeInt', description: 'The journal seq: resume with afterSeq after a reconnect.' }),
+    occurredAt: t.expose('occurredAt', { type: 'DateTime' }),
+    sessionId: t.id({ resolve: (e) => e.targetId ?? '' }),
+    userId: t.id({ nullable: true, resolve: (e) => (typeof e.details.userId === 'string' ? e.details.userId : e.actorId) }),
+    ip: t.exposeString('ip', { nullable: true }),
+    userAgent: t.exposeString('userAgent', { nullable: true }),
+  }),
+});
+
+/** Opens a journal stream, records that it was opened, and ties the socket to the permission it needs. */
+async function openStream(ctx: Context, permission: Permission, filter: unknown, afterSeq: number | null | undefined, stream: 'audit' | 'session') {
+  const viewer = viewerOf(ctx);
+  const parsed = parseInput(AuditFilterSchema, filter ?? {});
+  ctx.liveSocket?.requires(permission);
+  await inTenantTransaction(ctx.services, viewer.tenantId, auditOrigin(ctx), ({ journal }) =>
+    journal.record({ action: 'audit.stream_opened', details: { stream, afterSeq: afterSeq ?? null, filter: filter ?? {} } }),
+  );
+  return auditEventStream(ctx.services, viewer.tenantId, { afterSeq: afterSeq ?? null, filter: parsed });
+}
+
+builder.subscriptionFields((t) => ({
+  auditEvents: t.field({
+    type: AuditEventRef,
+    description: 'Replays every event after afterSeq (oldest first), then delivers new ones as they commit, in seq order.',
+    authScopes: { permission: 'audit.read' },
+    args: { filter: t.arg({ type: AuditEventFilter }), afterSeq: t.arg({ type: 'SafeInt' }) },
+    subscribe: (_root, args, ctx) => openStream(ctx, 'audit.read', args.filter, args.afterSeq, 'audit'),
+    resolve: (event: AuditRecord) => event,
+  }),
+  sessionEvents: t.field({
+    type: SessionEventRef,
+    description: 'Sessions created, rotated, revoked, signed out, expired, or ended for token reuse; for integrators.',
+    authScopes: { permission: 'sessions.read_all' },
+    args: { afterSeq: t.arg({ type: 'SafeInt' }) },
+    subscribe: (_root, args, ctx) =>
+      openStream(ctx, 'sessions.read_all', { actions: Object.keys(SESSION_EVENT_KINDS) }, args.afterSeq, 'session'),
+    resolve: (event: AuditRecord) => event,
+  }),
+}));

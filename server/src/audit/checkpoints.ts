@@ -1,0 +1,62 @@
+import canonicalize from 'canonicalize';
+import { type KeyObject, sign, verify } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * A signed statement "tenant T's journal had seq N with head hash H at time X", kept outside the
+ * database: rewriting history, or cutting its tail, then shows against the last checkpoint.
+ * Each checkpoint names the previous one's signature, so checkpoints cannot be dropped unnoticed either.
+ */
+export interface Checkpoint {
+  tenantId: string;
+  seq: number;
+  hash: string;
+  time: string;
+  previousSignature: string | null;
+  signature: string;
+}
+
+type Unsigned = Omit<Checkpoint, 'signature'>;
+
+const fileOf = (dir: string, tenantId: string) => join(dir, `${tenantId}.jsonl`);
+const payload = (c: Unsigned) => Buffer.from(canonicalize({ tenantId: c.tenantId, seq: c.seq, hash: c.hash, time: c.time, previousSignature: c.previousSignature }) ?? '');
+
+export function readCheckpoints(dir: string, tenantId: string): Checkpoint[] {
+  const file = fileOf(dir, tenantId);
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Checkpoint);
+}
+
+export function appendCheckpoint(dir: string, key: KeyObject, head: { tenantId: string; seq: number; hash: string }, time: Date): Checkpoint {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const previous = readCheckpoints(dir, head.tenantId).at(-1) ?? null;
+  const unsigned: Unsigned = { ...head, time: time.toISOString(), previousSignature: previous?.signature ?? null };
+  const checkpoint = { ...unsigned, signature: sign(null, payload(unsigned), key).toString('base64') };
+  appendFileSync(fileOf(dir, head.tenantId), `${JSON.stringify(checkpoint)}\n`, { mode: 0o600 });
+  return checkpoint;
+}
+
+export interface CheckpointTrail {
+  /** Checkpoints whose signatures and links verify, oldest first. */
+  valid: Checkpoint[];
+  /** Set when a signature or a link is wrong: the file itself was tampered with. */
+  problem: string | null;
+}
+
+export function verifiedCheckpoints(dir: string, key: KeyObject, tenantId: string): CheckpointTrail {
+  const valid: Checkpoint[] = [];
+  let previous: string | null = null;
+  for (const checkpoint of readCheckpoints(dir, tenantId)) {
+    if (checkpoint.tenantId !== tenantId || checkpoint.previousSignature !== previous) return { valid, problem: `checkpoint at seq ${checkpoint.seq} is out of sequence` };
+    if (!verify(null, payload(checkpoint), key, Buffer.from(checkpoint.signature, 'base64'))) {
+      return { valid, problem: `checkpoint at seq ${checkpoint.seq} has a bad signature` };
+    }
+    valid.push(checkpoint);
+    previous = checkpoint.signature;
+  }
+  return { valid, problem: null };
+}

@@ -1,0 +1,36 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { auditOrigin } from '../context.ts';
+import { ErrorCode } from '../errors.ts';
+import { type TrustProxy, prepareHttpRequest, requestMeta } from '../http/prepare-request.ts';
+import { sendError } from '../http/server.ts';
+import type { Services } from '../services.ts';
+import { isUuid } from '../tokens.ts';
+import { inTenantTransaction } from '../unit-of-work.ts';
+import { claimExport, streamExport } from './export.ts';
+
+const CONTENT_TYPES = { csv: 'text/csv; charset=utf-8', jsonl: 'application/x-ndjson; charset=utf-8' } as const;
+
+/**
+ * GET /audit/exports/<id>: the download of a prepared export. The id is not a credential: the request
+ * must also carry the session (or key) of the user who prepared it, who must still hold audit.export.
+ */
+export function exportRoute(services: Services, options: { trust: TrustProxy; tls: boolean }) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (req.method !== 'GET') return sendError(res, 405, ErrorCode.BAD_USER_INPUT, 'Use GET.');
+    const meta = requestMeta(req, options.trust, options.tls);
+    const { auth } = await prepareHttpRequest(services, req, meta, { append: (name, value) => void res.appendHeader(name, value) });
+    const viewer = auth.viewer;
+    if (!viewer) return sendError(res, 401, ErrorCode.UNAUTHENTICATED, 'Sign in to do this.');
+    if (!viewer.permissions.has('audit.export')) return sendError(res, 403, ErrorCode.FORBIDDEN, 'You are not allowed to do this.');
+    const id = new URL(req.url ?? '/', 'http://vigil.invalid').pathname.split('/').at(-1) ?? '';
+    const now = services.clock.now();
+    const claimed = isUuid(id)
+      ? await inTenantTransaction(services, viewer.tenantId, auditOrigin({ meta, viewer }), (work) => claimExport(work, viewer, id, now))
+      : null;
+    if (!claimed) return sendError(res, 404, ErrorCode.NOT_FOUND, 'This export does not exist, was downloaded already, or expired.');
+    const { ticket, filter } = claimed;
+    const name = `vigil-audit-${viewer.tenant.slug}-${now.toISOString().slice(0, 19).replaceAll(':', '-')}.${ticket.format}`;
+    res.writeHead(200, { 'Content-Type': CONTENT_TYPES[ticket.format], 'Content-Disposition': `attachment; filename="${name}"`, 'Cache-Control': 'no-store' });
+    await streamExport(services.db.forTenant(viewer.tenantId), filter, ticket.format, res);
+  };
+}

@@ -1,0 +1,68 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { AuditEvent } from './audit-event.entity.ts';
+import { GENESIS_HASH, chainHash } from './chain.ts';
+import type { Checkpoint, CheckpointTrail } from './checkpoints.ts';
+import { fromEntity } from './feed.ts';
+
+const BATCH = 1_000;
+
+export interface ChainReport {
+  ok: boolean;
+  checkedFromSeq: number;
+  checkedToSeq: number;
+  /** The first seq that is missing, altered, out of place, or cut off after a checkpoint. */
+  firstBadSeq: number | null;
+  problem: string | null;
+  lastCheckpoint: Checkpoint | null;
+}
+
+/**
+ * Recomputes a tenant's hash chain from the rows and compares it with the signed checkpoints.
+ * Detects an edited row (hash), a deleted row (gap), reordered rows (seq or link), a truncated tail
+ * (a checkpoint beyond the head) and a chain rewritten consistently (a checkpoint's hash differs).
+ */
+export async function verifyChain(em: EntityManager, trail: CheckpointTrail, range: { fromSeq?: number | null; toSeq?: number | null } = {}): Promise<ChainReport> {
+  const fromSeq = Math.max(1, range.fromSeq ?? 1);
+  const toSeq = range.toSeq ?? Number.MAX_SAFE_INTEGER;
+  const checkpoints = new Map(trail.valid.map((c) => [c.seq, c]));
+  const lastCheckpoint = trail.valid.at(-1) ?? null;
+  const report = (checkedToSeq: number, firstBadSeq: number | null, problem: string | null): ChainReport => ({
+    ok: firstBadSeq === null && problem === null,
+    checkedFromSeq: fromSeq,
+    checkedToSeq,
+    firstBadSeq,
+    problem,
+    lastCheckpoint,
+  });
+
+  let previousHash = fromSeq === 1 ? GENESIS_HASH : ((await em.findOne(AuditEvent, { seq: fromSeq - 1 }, { fields: ['hash'] }))?.hash ?? null);
+  if (previousHash === null) return report(fromSeq - 1, fromSeq - 1, 'the event before the range is missing');
+  let expected = fromSeq;
+  let lastMatchedCheckpoint = 0;
+  for (;;) {
+    const rows = await em.find(AuditEvent, { seq: { $gte: expected, $lte: toSeq } }, { orderBy: { seq: 'asc' }, limit: BATCH });
+    for (const row of rows) {
+      if (row.seq !== expected) return report(expected - 1, expected, `event ${expected} is missing`);
+      if (row.prevHash !== previousHash) return report(expected - 1, expected, `event ${expected} does not follow event ${expected - 1}`);
+      const { hash, prevHash: _link, ...fields } = fromEntity(row);
+      if (chainHash(previousHash, fields) !== hash) return report(expected - 1, expected, `event ${expected} was altered`);
+      const checkpoint = checkpoints.get(row.seq);
+      if (checkpoint && checkpoint.hash !== hash) {
+        // The chain is consistent but not the one that was signed: it was rewritten after the last good checkpoint.
+        const from = Math.max(lastMatchedCheckpoint + 1, fromSeq);
+        return report(from - 1, from, `events ${from} to ${row.seq} were rewritten after checkpoint ${lastMatchedCheckpoint}`);
+      }
+      if (checkpoint) lastMatchedCheckpoint = row.seq;
+      previousHash = hash;
+      expected += 1;
+    }
+    em.clear();
+    if (rows.length < BATCH) break;
+  }
+  const head = expected - 1;
+  if (trail.problem) return report(head, null, trail.problem);
+  if (lastCheckpoint && lastCheckpoint.seq > head && toSeq >= lastCheckpoint.seq) {
+    return report(head, head + 1, `events ${head + 1} to ${lastCheckpoint.seq} were signed in a checkpoint but are gone`);
+  }
+  return report(head, null, null);
+}

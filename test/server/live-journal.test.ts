@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import WebSocket from 'ws';
+import { signUpTenant } from '../support/factories.ts';
+import { writeEvents } from '../support/journal.ts';
+import { closeOf, collect, liveClient } from '../support/live.ts';
+import { auditRows } from '../support/owner-sql.ts';
+import { type TestVigil, startVigil } from '../support/vigil.ts';
+import { waitFor } from '../support/wait.ts';
+
+let vigil: TestVigil;
+beforeAll(async () => {
+  vigil = await startVigil();
+});
+afterAll(async () => vigil?.stop());
+
+const FEED = 'subscription($after: SafeInt, $filter: AuditEventFilter) { auditEvents(afterSeq: $after, filter: $filter) { seq action outcome actor { email } } }';
+
+describe('the live journal', () => {
+  test('replays after afterSeq, then delivers new events in seq order', async () => {
+    const owner = await signUpTenant(vigil.client());
+    const live = liveClient(vigil.url, { token: owner.token });
+    const feed = collect<{ auditEvents: { seq: number; action: string } }>(live, FEED, { after: 0 });
+    await feed.until((items) => items.some((i) => i.auditEvents.action === 'audit.stream_opened'));
+    await writeEvents(vigil, owner.tenantId, 3);
+    const items = await feed.until((all) => all.filter((i) => i.auditEvents.action === 'test.marker').length === 3);
+    const seqs = items.map((i) => i.auditEvents.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(seqs[0]).toBe(1);
+    expect(new Set(seqs).size).toBe(seqs.length);
+    await live.dispose();
+  });
+
+  test('a subscriber that disconnects during 500 writes and resumes from its last seq gets all 500, in order, once', async () => {
+    const owner = await signUpTenant(vigil.client());
+    const filter = { actions: ['test.marker'] };
+    const first = liveClient(vigil.url, { token: owner.token });
+    const before = collect<{ auditEvents: { seq: number } }>(first, FEED, { filter });
+    await waitFor(async () => (await auditRows(vigil, owner.tenantId)).some((r) => r.action === 'audit.stream_opened'));
+    await writeEvents(vigil, owner.tenantId, 100);
+    await before.until((items) => items.length === 100);
+    await first.dispose();
+    await waitFor(() => first.closes.length > 0);
+    const received = [...before.items];
+    const lastSeen = received.at(-1)!.auditEvents.seq;
+    // 300 writes while nobody listens, then 100 more racing the reconnection.
+    await writeEvents(vigil, owner.tenantId, 300);
+    const racing = writeEvents(vigil, owner.tenantId, 100);
+    const second = liveClient(vigil.url, { token: owner.token });
+    const after = collect<{ auditEvents: { seq: number } }>(second, FEED, { filter, after: lastSeen });
+    await racing;
+    await after.until((items) => received.length + items.length >= 500, 20_000);
+    await new Promise((r) => setTimeout(r, 200));
+    received.push(...after.items);
+    expect(before.items).toHaveLength(100);
+    const seqs = received.map((i) => i.auditEvents.seq);
+    expect(seqs).toHaveLength(500);
+    expect(new Set(seqs).size).toBe(500);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    await second.dispose();
+  }, 60_000);
+});
