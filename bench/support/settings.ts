@@ -8,7 +8,7 @@ export interface BenchSettings {
   warmupSeconds: number;
   /** Connections of the query benchmarks (viewer, api key, the flood's queries). */
   queryConnections: number;
-  /** Connections sending sign-ins: one account each (see sign-in.ts for why it stays under 30). */
+  /** Connections sending sign-ins: one account and one client address each (see sign-in.ts). */
   signInConnections: number;
   /** The server's cap on concurrent argon2 computations, passed to it explicitly so both sides agree. */
   passwordHashConcurrency: number;
@@ -33,7 +33,7 @@ export function loadSettings(): BenchSettings {
     durationSeconds: positive('BENCH_DURATION_SECONDS', 10),
     warmupSeconds: positive('BENCH_WARMUP_SECONDS', 3),
     queryConnections: positive('BENCH_CONNECTIONS', 50),
-    signInConnections: positive('BENCH_SIGN_IN_CONNECTIONS', 24),
+    signInConnections: positive('BENCH_SIGN_IN_CONNECTIONS', 32),
     passwordHashConcurrency: positive('PASSWORD_HASH_CONCURRENCY', availableParallelism()),
   };
   if (settings.durationSeconds + settings.warmupSeconds > MAX_PHASE_SECONDS) {

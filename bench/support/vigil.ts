@@ -22,6 +22,7 @@ export async function startVigil(database: BenchDatabase, passwordHashConcurrenc
     NODE_ENV: 'production',
     PORT: String(port),
     HOST: '127.0.0.1',
+    // As behind a reverse proxy: sign-in loads name their client in X-Forwarded-For (see sign-in.ts).
     TRUSTED_PROXIES: '127.0.0.1',
     LOG_LEVEL: logLevel,
     VIGIL_HOME: home,

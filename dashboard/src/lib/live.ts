@@ -14,17 +14,20 @@ export function isCloseEvent(value: unknown): value is { code: number; reason: s
   return typeof value === 'object' && value !== null && 'code' in value && 'reason' in value;
 }
 
+function sameOriginUrl(): string {
+  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`;
+}
+
 /**
  * A graphql-ws client for `ws(s)://<this host>/graphql`. The browser sends the HttpOnly session cookie
  * on the upgrade, so no credential is handled here. It retries for as long as the page wants it, with
  * a backoff capped at 10 s, except after 4403, where only signing in again can help.
  */
-export function createLiveClient(onState: (state: LinkState) => void): Client {
+export function createLiveClient(onState: (state: LinkState) => void, url = sameOriginUrl()): Client {
   let socket: WebSocket | null = null;
   let pongTimer: ReturnType<typeof setTimeout> | undefined;
-  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   return createClient({
-    url: `${scheme}://${location.host}/graphql`,
+    url,
     keepAlive: KEEP_ALIVE_MS,
     retryAttempts: Number.POSITIVE_INFINITY,
     retryWait: (retries) =>

@@ -1,0 +1,189 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { writeCheckpoints } from '../../server/src/audit/checkpoint-job.ts';
+import { APP_ROLE } from '../../server/src/db/tenancy.ts';
+import { freshDatabase } from '../support/database.ts';
+import { signUpTenant } from '../support/factories.ts';
+import { writeEvents } from '../support/journal.ts';
+import { asOwner } from '../support/owner-sql.ts';
+import { type TestVigil, startVigil } from '../support/vigil.ts';
+
+const run = promisify(execFile);
+const VERIFY = '{ verifyAuditChain { ok checkedToSeq firstBadSeq problem lastCheckpoint { seq time } } }';
+
+let vigil: TestVigil;
+beforeAll(async () => {
+  vigil = await startVigil();
+});
+afterAll(async () => vigil?.stop());
+
+/** A tenant with 10 events and a checkpoint at its head; returns an owner client. */
+async function journalWithCheckpoint() {
+  const owner = await signUpTenant(vigil.client());
+  await writeEvents(vigil, owner.tenantId, 7);
+  await releaseCheckpointLease();
+  expect(await writeCheckpoints(vigil.services, 60)).toBeGreaterThan(0);
+  const client = vigil.client();
+  client.bearer = owner.token;
+  return { owner, client };
+}
+
+async function releaseCheckpointLease() {
+  await asOwner(vigil, (q) => q('update scheduled_job set leased_until = null'));
+}
+
+/** The attacker has the owner's rights and switches the append-only triggers off first. */
+async function tamper(sql: string, params: unknown[] = []) {
+  await asOwner(vigil, async (q) => {
+    await q('alter table audit_event disable trigger user');
+    try {
+      await q(sql, params);
+    } finally {
+      await q('alter table audit_event enable trigger user');
+    }
+  });
+}
+
+describe('append-only', () => {
+  test('the application role may only insert and select the journal', async () => {
+    const owner = await signUpTenant(vigil.client());
+    const attempts = ['update audit_event set action = $1', 'delete from audit_event', 'truncate audit_event'];
+    for (const sql of attempts) {
+      const error = await asOwner(vigil, async (q) => {
+        await q(`set role ${APP_ROLE}`);
+        await q(`select set_config('app.tenant_id', '${owner.tenantId}', false)`);
+        try {
+          await q(sql, sql.includes('$1') ? ['forged'] : []);
+          return null;
+        } catch (e) {
+          return (e as Error).message;
+        } finally {
+          await q('reset role');
+        }
+      });
+      expect(error).toMatch(/permission denied/);
+    }
+  });
+
+  test('triggers refuse update, delete and truncate even to the owner', async () => {
+    await signUpTenant(vigil.client());
+    for (const sql of ["update audit_event set action = 'forged'", 'delete from audit_event', 'truncate audit_event']) {
+      const error = await asOwner(vigil, (q) => q(sql).then(() => null, (e: Error) => e.message));
+      expect(error).toMatch(/append-only/);
+    }
+  });
+});
+
+describe('tamper evidence', () => {
+  test('an intact journal verifies, with the time of the last checkpoint', async () => {
+    const { client } = await journalWithCheckpoint();
+    const result = (await client.ok(VERIFY)).verifyAuditChain;
+    expect(result).toMatchObject({ ok: true, firstBadSeq: null, problem: null });
+    expect(result.lastCheckpoint.seq).toBe(result.checkedToSeq);
+  });
+
+  test('an edited row is reported at its seq', async () => {
+    const { owner, client } = await journalWithCheckpoint();
+    await tamper(`update audit_event set details = '{"i": 999}' where tenant_id = $1 and seq = 6`, [owner.tenantId]);
+    expect((await client.ok(VERIFY)).verifyAuditChain).toMatchObject({ ok: false, firstBadSeq: 6 });
+  });
+
+  test('a deleted row is reported at its seq', async () => {
+    const { owner, client } = await journalWithCheckpoint();
+    await tamper('delete from audit_event where tenant_id = $1 and seq = 5', [owner.tenantId]);
+    expect((await client.ok(VERIFY)).verifyAuditChain).toMatchObject({ ok: false, firstBadSeq: 5 });
+  });
+
+  test('reordered rows are reported at the first moved seq', async () => {
+    const { owner, client } = await journalWithCheckpoint();
+    // Swap events 7 and 8 (through a free seq: the unique constraint forbids a direct swap).
+    await tamper('update audit_event set seq = -7 where tenant_id = $1 and seq = 7', [owner.tenantId]);
+    await tamper('update audit_event set seq = 7 where tenant_id = $1 and seq = 8', [owner.tenantId]);
+    await tamper('update audit_event set seq = 8 where tenant_id = $1 and seq = -7', [owner.tenantId]);
+    expect((await client.ok(VERIFY)).verifyAuditChain).toMatchObject({ ok: false, firstBadSeq: 7 });
+  });
+
+  test('a tail cut off after the checkpoint is reported at the first missing seq', async () => {
+    const { owner, client } = await journalWithCheckpoint();
+    await tamper('delete from audit_event where tenant_id = $1 and seq > 8', [owner.tenantId]);
+    const result = (await client.ok(VERIFY)).verifyAuditChain;
+    expect(result).toMatchObject({ ok: false, firstBadSeq: 9, checkedToSeq: 8 });
+  });
+
+  test('a journal rewritten consistently is caught by the signed checkpoint', async () => {
+    const { owner, client } = await journalWithCheckpoint();
+    const { chainHash } = await import('../../server/src/audit/chain.ts');
+    // Rewrite event 4 and recompute every later hash, as an attacker with the database but not the key would.
+    await tamper(`update audit_event set details = '{"rewritten": true}' where tenant_id = $1 and seq = 4`, [owner.tenantId]);
+    const rows = await asOwner(vigil, (q) => q<any>('select * from audit_event where tenant_id = $1 order by seq', [owner.tenantId]));
+    let previous = rows[2].hash as string;
+    for (const row of rows.slice(3)) {
+      const hash = chainHash(previous, {
+        id: row.id, tenantId: row.tenant_id, seq: Number(row.seq), occurredAt: new Date(row.occurred_at), action: row.action, outcome: row.outcome,
+        actorType: row.actor_type, actorId: row.actor_id, targetType: row.target_type, targetId: row.target_id, ip: row.ip,
+        userAgent: row.user_agent, sessionId: row.session_id, details: row.details,
+      });
+      await tamper('update audit_event set prev_hash = $1, hash = $2 where id = $3', [previous, hash, row.id]);
+      previous = hash;
+    }
+    const result = (await client.ok(VERIFY)).verifyAuditChain;
+    expect(result.ok).toBe(false);
+    expect(result.firstBadSeq).toBe(1);
+    expect(result.problem).toMatch(/rewritten/);
+  });
+
+  test('verification needs audit.read', async () => {
+    const result = await vigil.client().request(VERIFY);
+    expect(result.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('npm run audit:verify', () => {
+  let home: string;
+  beforeEach(() => {
+    home = mkdtempSync(join(tmpdir(), 'vigil-verify-'));
+  });
+
+  test('exits 0 on an intact journal and 1, naming the seq, after tampering', async () => {
+    const database = freshDatabase();
+    const dataDir = join(home, 'data');
+    const options = database.ownerUrl ? database : { ...database, options: { dataDir } };
+    const env = { VIGIL_HOME: home, ...(database.ownerUrl ? { DATABASE_URL: database.ownerUrl } : { VIGIL_DATA_DIR: dataDir }), LOG_LEVEL: 'silent' };
+    const instance = await startVigil({ database: options, env });
+    let tenantId: string;
+    try {
+      tenantId = (await signUpTenant(instance.client())).tenantId;
+      await writeEvents(instance, tenantId, 5);
+      await writeCheckpoints(instance.services, 60);
+    } finally {
+      await instance.stop();
+    }
+    const cli = (args: string[] = []) =>
+      run('node_modules/.bin/node', ['--import', 'tsx', 'scripts/audit-verify.ts', ...args], { env: { ...process.env, ...env } }).then(
+        (r) => ({ code: 0, out: r.stdout }),
+        (e: { code: number; stdout: string }) => ({ code: e.code, out: e.stdout }),
+      );
+    const intact = await cli();
+    expect(intact.code).toBe(0);
+    expect(intact.out).toContain(`ok       ${tenantId!}`);
+
+    const again = await startVigil({ database: options, env });
+    try {
+      await asOwner(again, async (q) => {
+        await q('alter table audit_event disable trigger user');
+        await q(`update audit_event set action = 'session.nothing_happened' where tenant_id = $1 and seq = 3`, [tenantId]);
+        await q('alter table audit_event enable trigger user');
+      });
+    } finally {
+      await again.stop();
+    }
+    const tampered = await cli(['--tenant', tenantId!]);
+    expect(tampered.code).toBe(1);
+    expect(tampered.out).toMatch(/TAMPERED .* first bad seq 3/);
+    await database.drop();
+  }, 60_000);
+});
