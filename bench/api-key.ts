@@ -1,7 +1,7 @@
 import { signIn, signUp } from './support/accounts.ts';
 import type { Benchmark } from './support/benchmark.ts';
+import { compare, loadPhase } from './support/compare.ts';
 import { post } from './support/graphql.ts';
-import { measurePhase } from './support/phase.ts';
 import { VIEWER_QUERY_NO_SESSION, viewerLoad } from './support/viewer-load.ts';
 
 const CREATE_API_KEY = 'mutation { createApiKey(input: { name: "bench", permissions: [] }) { secret } }';
@@ -14,16 +14,14 @@ export const apiKeyBenchmark: Benchmark = {
   async run(ctx) {
     const connections = ctx.settings.queryConnections;
     const vigil = await ctx.startVigil();
-    const account = await signUp(vigil.url, 'bench-api-key');
-    const token = await signIn(vigil.url, account);
+    const token = await signIn(vigil.url, await signUp(vigil.url, 'bench-api-key'));
     const { createApiKey } = await post<{ createApiKey: { secret: string } }>(vigil.url, CREATE_API_KEY, undefined, token);
 
     const sessionLoad = await viewerLoad('Vigil viewer (session)', vigil.url, VIEWER_QUERY_NO_SESSION, token, connections);
     const keyLoad = await viewerLoad('Vigil viewer (API key)', vigil.url, VIEWER_QUERY_NO_SESSION, createApiKey.secret, connections);
     // Same bytes back, so both sides do the same work after authentication.
     if (keyLoad.expect !== sessionLoad.expect) throw new Error('the API key and the session see different viewers');
-    const baseline = await measurePhase(ctx, sessionLoad);
-    const figure = await measurePhase(ctx, keyLoad);
-    return { baseline, figure, notes: [] };
+    const measured = await compare(ctx, loadPhase(sessionLoad), loadPhase(keyLoad));
+    return { ...measured, notes: [] };
   },
 };

@@ -1,7 +1,7 @@
 // Runs the benchmarks: `npm run bench` for all, `npm run bench -- viewer api-key` for some.
 // Every figure is a ratio against a baseline measured in this same run: the machines are noisy.
 // A measurement, not a test: the exit code is 0 even below target (non-zero only on bad usage).
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { apiKeyBenchmark } from './api-key.ts';
 import { signInFloodBenchmark } from './sign-in-flood.ts';
 import { signInBenchmark } from './sign-in.ts';
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   const benchmarks = selected(process.argv.slice(2));
   const settings = loadSettings();
   const server = await findDatabaseServer();
-  console.log(`Node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'})`);
+  console.log(`Node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${loadAverage()}`);
   console.log(`database: ${server ? new URL(server).host : 'embedded PGlite'}; settings: ${JSON.stringify(settings)}`);
   if (!server) console.warn('WARNING: no PostgreSQL server found, Vigil runs on the embedded PGlite: its figures are not representative.');
 
@@ -88,6 +88,12 @@ async function main(): Promise<void> {
     }
   }
   printTable(rows);
+  // Other work on the machine during the run skews a ratio even when both sides share it.
+  console.log(`At the end: ${loadAverage()}`);
+}
+
+function loadAverage(): string {
+  return `load average ${loadavg().map((n) => n.toFixed(2)).join(' ')}`;
 }
 
 process.once('SIGINT', () => {

@@ -1,11 +1,31 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { signIn, signUp, signUpMany } from './support/accounts.ts';
 import type { Benchmark } from './support/benchmark.ts';
-import { type Measurement, startLoad } from './support/load.ts';
-import { measurePhase } from './support/phase.ts';
+import { type Phase, compare, loadPhase } from './support/compare.ts';
+import { type LoadSpec, type Measurement, runLoad, startLoad } from './support/load.ts';
 import { describeMeasurement } from './support/report.ts';
 import { VIEWER_QUERY, viewerLoad } from './support/viewer-load.ts';
 import { signInLoad } from './sign-in.ts';
+
+/** The hashing queue fills within a second: let it before the queries are measured. */
+const FLOOD_LEAD_MS = 1000;
+
+/** The query load while `flood` hits the same server; `floods` receives what the flood itself did. */
+function underFlood(queries: LoadSpec, flood: LoadSpec, floods: Measurement[]): Phase {
+  return {
+    label: `${queries.label} during a signIn flood`,
+    async run(seconds) {
+      const running = startLoad(flood, seconds + 60);
+      try {
+        await sleep(FLOOD_LEAD_MS);
+        return await runLoad(queries, seconds);
+      } finally {
+        running.stop();
+        floods.push(await running.result);
+      }
+    },
+  };
+}
 
 /**
  * Everyone else's queries while sign-ins pour in: the server caps concurrent hashing, so a login flood
@@ -16,36 +36,23 @@ export const signInFloodBenchmark: Benchmark = {
   title: 'viewer query throughput during a flood of right-password sign-ins vs without the flood',
   target: 0.5,
   async run(ctx) {
-    const { queryConnections, signInConnections, warmupSeconds, durationSeconds } = ctx.settings;
+    const { queryConnections, signInConnections } = ctx.settings;
     const vigil = await ctx.startVigil();
-    const reader = await signUp(vigil.url, 'bench-flood-reader');
+    const token = await signIn(vigil.url, await signUp(vigil.url, 'bench-flood-reader'));
     // Right passwords on many accounts: every sign-in runs argon2 and none trips the lockout (see sign-in.ts).
     const flooders = await signUpMany(vigil.url, 'bench-flood', signInConnections);
 
-    const quiet = await viewerLoad('Vigil viewer, no flood', vigil.url, VIEWER_QUERY, await signIn(vigil.url, reader), queryConnections);
-    const baseline = await measurePhase(ctx, quiet);
-
-    const loaded = await viewerLoad('Vigil viewer, during the flood', vigil.url, VIEWER_QUERY, await signIn(vigil.url, reader), queryConnections);
-    ctx.log(`  flood: ${signInConnections} connections sending signIn, from before the warm-up to after the measurement`);
-    const flood = startLoad(signInLoad('signIn flood', vigil.url, flooders), warmupSeconds + durationSeconds + 60);
-    let figure: Measurement;
-    try {
-      // The hashing queue fills within a second; let it before the warm-up starts.
-      await sleep(1000);
-      figure = await measurePhase(ctx, loaded);
-    } finally {
-      flood.stop();
-    }
-    const flooded = await flood.result;
-    ctx.log(`    flood: ${describeMeasurement(flooded)}`);
-    const rateLimited = flooded.failures.RATE_LIMITED ?? 0;
-    const hashed = flooded.ok + (flooded.failures.INVALID_CREDENTIALS ?? 0);
+    const queries = await viewerLoad('Vigil viewer', vigil.url, VIEWER_QUERY, token, queryConnections);
+    const floods: Measurement[] = [];
+    const measured = await compare(ctx, loadPhase(queries), underFlood(queries, signInLoad('signIn flood', vigil.url, flooders), floods));
+    const flood = floods[floods.length - 1];
+    ctx.log(`    the flood during the figure: ${describeMeasurement(flood)}`);
+    const hashed = flood.ok + (flood.failures.INVALID_CREDENTIALS ?? 0);
     return {
-      baseline,
-      figure,
+      ...measured,
       notes: [
-        `flood: ${hashed} sign-ins ran argon2 (${flooded.ok} succeeded), ${rateLimited} were RATE_LIMITED without hashing, ` +
-          `${(hashed / flooded.durationSeconds).toFixed(1)} hashed sign-ins/s over ${flooded.durationSeconds.toFixed(1)} s`,
+        `flood (${flood.connections} connections): ${hashed} sign-ins ran argon2 (${flood.ok} succeeded), ` +
+          `${flood.failures.RATE_LIMITED ?? 0} RATE_LIMITED without hashing; ${(hashed / flood.durationSeconds).toFixed(1)} hashed sign-ins/s`,
       ],
     };
   },

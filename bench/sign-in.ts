@@ -2,9 +2,8 @@ import { type Account, SIGN_IN_MUTATION, signUpMany } from './support/accounts.t
 import { argon2VerifyRate } from './support/argon2-rate.ts';
 import type { Benchmark } from './support/benchmark.ts';
 import { requestBody, requestHeaders } from './support/graphql.ts';
+import { compare, loadPhase } from './support/compare.ts';
 import type { LoadSpec } from './support/load.ts';
-import { measurePhase } from './support/phase.ts';
-import { describeMeasurement } from './support/report.ts';
 
 /** An address of the benchmarking range (RFC 2544, 198.18.0.0/15) for connection i. */
 function clientAddress(i: number): string {
@@ -38,19 +37,17 @@ export const signInBenchmark: Benchmark = {
   title: 'signIn mutations/s (right password) vs raw argon2id verifies/s at the server hashing cap',
   target: 0.8,
   async run(ctx) {
-    const { passwordHashConcurrency, signInConnections, durationSeconds, warmupSeconds } = ctx.settings;
+    const { passwordHashConcurrency, signInConnections } = ctx.settings;
     const vigil = await ctx.startVigil();
     const accounts = await signUpMany(vigil.url, 'bench-sign-in', signInConnections);
-
-    ctx.log(`  raw argon2id verify, ${passwordHashConcurrency} at a time: ${warmupSeconds} s warm-up + ${durationSeconds} s`);
-    await argon2VerifyRate(passwordHashConcurrency, warmupSeconds);
-    const baseline = await argon2VerifyRate(passwordHashConcurrency, durationSeconds);
-    ctx.log(`    ${describeMeasurement(baseline)}`);
-    const figure = await measurePhase(ctx, signInLoad('Vigil signIn', vigil.url, accounts));
+    const measured = await compare(
+      ctx,
+      { label: `raw argon2id verify, ${passwordHashConcurrency} at a time`, run: (seconds) => argon2VerifyRate(passwordHashConcurrency, seconds) },
+      loadPhase(signInLoad('Vigil signIn', vigil.url, accounts)),
+    );
     return {
-      baseline,
-      figure,
-      notes: [`hashing cap PASSWORD_HASH_CONCURRENCY=${passwordHashConcurrency} on both sides; ${accounts.length} accounts, one per connection`],
+      ...measured,
+      notes: [`hashing cap PASSWORD_HASH_CONCURRENCY=${passwordHashConcurrency} on both sides; ${accounts.length} accounts and client addresses, one per connection`],
     };
   },
 };

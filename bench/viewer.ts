@@ -1,8 +1,8 @@
 import { signIn, signUp } from './support/accounts.ts';
 import { BARE_QUERY, BARE_RESPONSE } from './support/bare-yoga.ts';
 import type { Benchmark } from './support/benchmark.ts';
+import { compare, loadPhase } from './support/compare.ts';
 import { requestBody, requestHeaders } from './support/graphql.ts';
-import { measurePhase } from './support/phase.ts';
 import { VIEWER_QUERY, viewerLoad } from './support/viewer-load.ts';
 
 /** What authentication, tenancy and Vigil's plugins cost on the most common query, against yoga doing nothing. */
@@ -14,17 +14,18 @@ export const viewerBenchmark: Benchmark = {
     const connections = ctx.settings.queryConnections;
     const bare = await ctx.startBareYoga();
     const vigil = await ctx.startVigil();
-    const account = await signUp(vigil.url, 'bench-viewer');
-
-    const baseline = await measurePhase(ctx, {
-      label: 'bare graphql-yoga { hello }',
-      baseUrl: bare.url,
-      connections,
-      requests: [{ headers: requestHeaders(), body: requestBody(BARE_QUERY) }],
-      expect: BARE_RESPONSE,
-    });
-    const token = await signIn(vigil.url, account);
-    const figure = await measurePhase(ctx, await viewerLoad('Vigil viewer (session)', vigil.url, VIEWER_QUERY, token, connections));
-    return { baseline, figure, notes: [] };
+    const token = await signIn(vigil.url, await signUp(vigil.url, 'bench-viewer'));
+    const measured = await compare(
+      ctx,
+      loadPhase({
+        label: 'bare graphql-yoga { hello }',
+        baseUrl: bare.url,
+        connections,
+        requests: [{ headers: requestHeaders(), body: requestBody(BARE_QUERY) }],
+        expect: BARE_RESPONSE,
+      }),
+      loadPhase(await viewerLoad('Vigil viewer (session)', vigil.url, VIEWER_QUERY, token, connections)),
+    );
+    return { ...measured, notes: [] };
   },
 };

@@ -15,6 +15,8 @@ const OUTPUT_TAIL_CHARS = 4000;
 export interface ChildServer {
   /** Base URL, without a trailing slash. */
   url: string;
+  /** Process id, to profile or account for the server's CPU time. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -50,7 +52,7 @@ export async function startChildServer(name: string, script: string, port: numbe
     await stopChild(child);
     throw new Error(`${name} did not start: ${(error as Error).message}\n${output}`);
   }
-  return { url, stop: () => stopChild(child) };
+  return { url, pid: child.pid ?? 0, stop: () => stopChild(child) };
 }
 
 async function waitForHealth(child: ChildProcess, url: string): Promise<void> {

@@ -32,12 +32,13 @@ export async function compare(ctx: BenchContext, baseline: Phase, figure: Phase)
     ctx.log(`    ${what} ${phase.label}: ${describeMeasurement(measured)}`);
     return measured;
   };
-  ctx.log(`  ${warmupSeconds} s warm-up each, then ${durationSeconds / 2} s baseline, ${durationSeconds} s figure, ${durationSeconds / 2} s baseline`);
-  await step(baseline, warmupSeconds, 'warm-up');
-  await step(figure, warmupSeconds, 'warm-up');
-  const first = await step(baseline, durationSeconds / 2, 'baseline');
-  const measured = await step(figure, durationSeconds, 'figure  ');
-  const second = await step(baseline, durationSeconds / 2, 'baseline');
+  const half = Math.ceil(durationSeconds / 2);
+  ctx.log(`  ${warmupSeconds} s warm-up each, then ${half} s baseline, ${2 * half} s figure, ${half} s baseline`);
+  await step(baseline, warmupSeconds, 'warm-up ');
+  await step(figure, warmupSeconds, 'warm-up ');
+  const first = await step(baseline, half, 'baseline');
+  const measured = await step(figure, 2 * half, 'figure  ');
+  const second = await step(baseline, half, 'baseline');
   return { baseline: merge(first, second), figure: measured };
 }
 

@@ -33,7 +33,7 @@ export async function startVigil(database: BenchDatabase, passwordHashConcurrenc
   try {
     const server = await startChildServer('Vigil', 'server/src/main.ts', port, env, logLevel !== 'silent');
     return {
-      url: server.url,
+      ...server,
       async stop() {
         await server.stop();
         rmSync(home, { recursive: true, force: true });

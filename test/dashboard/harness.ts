@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
 import { GraphQLClient } from '../support/client.ts';
-import { STRONG_PASSWORD, type SignedUp, signUpTenant } from '../support/factories.ts';
+import { STRONG_PASSWORD, type SignedUp, signIn, signUpTenant } from '../support/factories.ts';
 import { type TestVigil, startVigil } from '../support/vigil.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -89,11 +89,20 @@ export async function pageSessionId(page: Page): Promise<string> {
   });
 }
 
+/** A new API session of the owner, as another device would have; tests may end it. */
+export async function ownerElsewhere(stack: Stack): Promise<{ api: GraphQLClient; sessionId: string }> {
+  const api = stack.vigil.client();
+  const result = await signIn(api, { tenantSlug: stack.owner.slug, email: stack.owner.email });
+  if (!result.data) throw new Error(`sign-in failed: ${JSON.stringify(result.errors)}`);
+  return { api, sessionId: result.data.signIn.session.id };
+}
+
 /** Invites an employee with a role (by name) and accepts the invitation through the API. */
 export async function addEmployee(stack: Stack, roleName: string, email: string, displayName: string) {
-  const { roles } = await stack.owner.api.ok<{ roles: Array<{ id: string; name: string }> }>('{ roles { id name } }');
+  const owner = (await ownerElsewhere(stack)).api;
+  const { roles } = await owner.ok<{ roles: Array<{ id: string; name: string }> }>('{ roles { id name } }');
   const roleId = roles.find((role) => role.name === roleName)!.id;
-  const invited = await stack.owner.api.ok<{ inviteUser: { token: string } }>(
+  const invited = await owner.ok<{ inviteUser: { token: string } }>(
     'mutation($e: String!, $r: ID!) { inviteUser(email: $e, roleId: $r) { token } }',
     { e: email, r: roleId },
   );

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { GraphQLClient } from './client.ts';
+import { GraphQLClient } from './client.ts';
 
 export const STRONG_PASSWORD = 'correct horse battery staple';
 
@@ -37,4 +37,29 @@ export async function signIn(client: GraphQLClient, input: { tenantSlug: string;
   return client.request<{ signIn: any }>(`mutation($input: SignInInput!) { signIn(input: $input) { ${AUTH_FIELDS} } }`, {
     input: { password: STRONG_PASSWORD, ...input },
   });
+}
+
+export const VIEWER_ID = '{ viewer { user { id } session { id } } }';
+
+/** A client that sends the token as a Bearer header and follows rotations (Vigil-Session-Token). */
+export function bearerClient(vigil: { client(): GraphQLClient }, token: string): GraphQLClient {
+  const client = vigil.client();
+  client.bearer = token;
+  return client;
+}
+
+/** Invites an employee with a built-in role and signs them in through the invitation. */
+export async function inviteEmployee(owner: GraphQLClient, roleName: string, email = `${roleName.replace(/\W/g, '').toLowerCase()}-${randomBytes(3).toString('hex')}@acme.test`) {
+  const roles = (await owner.ok('{ roles { id name } }')).roles as Array<{ id: string; name: string }>;
+  const role = roles.find((r) => r.name === roleName);
+  if (!role) throw new Error(`no role ${roleName}`);
+  const invited = await owner.ok(`mutation($e: String!, $r: ID!) { inviteUser(email: $e, roleId: $r) { token } }`, { e: email, r: role.id });
+  const client = new GraphQLClient(owner.url);
+  const accepted = await client.ok(
+    `mutation($i: AcceptInvitationInput!) { acceptInvitation(input: $i) { token user { id } session { id } } }`,
+    { i: { token: invited.inviteUser.token, password: STRONG_PASSWORD, displayName: roleName } },
+  );
+  client.bearer = accepted.acceptInvitation.token;
+  client.cookies.clear();
+  return { client, email, roleId: role.id, userId: accepted.acceptInvitation.user.id as string, sessionId: accepted.acceptInvitation.session.id as string, token: accepted.acceptInvitation.token as string };
 }

@@ -1,5 +1,5 @@
 import type { Client } from 'graphql-ws';
-import { gql } from '../lib/api.ts';
+import { describeError, gql } from '../lib/api.ts';
 import { EVENT_FIELDS } from '../lib/audit.ts';
 import { fetchViewer } from '../lib/auth.ts';
 import { CLOSE_FORBIDDEN, type LinkState, createLiveClient, isCloseEvent } from '../lib/live.ts';
@@ -10,7 +10,8 @@ import { followJournal } from './feed-stream.ts';
 
 /** Events kept in the browser; older ones are in the journal. */
 const CAPACITY = 500;
-const HISTORY = `query FeedHistory { auditEvents(first: 100) { edges { node { ${EVENT_FIELDS} } } } }`;
+// 50, not the documented maximum of 100: a page of 100 with these fields exceeds the server's query cost limit.
+const HISTORY = `query FeedHistory { auditEvents(first: 50) { edges { node { ${EVENT_FIELDS} } } } }`;
 
 /** The live feed of one page visit: recent history, then every new event as it commits. */
 export class LiveFeed {
@@ -38,8 +39,8 @@ export class LiveFeed {
         const data = await gql<{ auditEvents: { edges: Array<{ node: AuditEvent }> } }>(HISTORY);
         this.#buffer.reset(data.auditEvents.edges.map((edge) => edge.node));
         this.#refresh();
-      } catch {
-        if (this.#running) this.#fail('The journal could not be read.');
+      } catch (failure) {
+        if (this.#running) this.#fail(`The journal could not be read: ${describeError(failure)}`);
         return;
       }
     }

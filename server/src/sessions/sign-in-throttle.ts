@@ -11,12 +11,14 @@ export interface ThrottleRule {
   /** This many failures lock the key for lockSeconds. */
   lockAt: number;
   lockSeconds: number;
+  /** Failures older than this are forgiven: yesterday's typo does not delay today's sign-in. */
+  windowSeconds: number;
 }
 
 /** Per account (or known device): 10 failures lock it for 15 minutes. */
-export const ACCOUNT_RULE: ThrottleRule = { delayFrom: 3, maxDelaySeconds: 60, lockAt: 10, lockSeconds: 15 * 60 };
+export const ACCOUNT_RULE: ThrottleRule = { delayFrom: 3, maxDelaySeconds: 60, lockAt: 10, lockSeconds: 15 * 60, windowSeconds: 15 * 60 };
 /** Per client address: wider, since offices share one address, but it stops a spray across accounts. */
-export const ADDRESS_RULE: ThrottleRule = { delayFrom: 30, maxDelaySeconds: 10, lockAt: 100, lockSeconds: 15 * 60 };
+export const ADDRESS_RULE: ThrottleRule = { delayFrom: 30, maxDelaySeconds: 10, lockAt: 100, lockSeconds: 15 * 60, windowSeconds: 15 * 60 };
 
 export interface Reservation {
   key: string;
@@ -36,6 +38,7 @@ export async function reserveAttempt(em: EntityManager, key: string, rule: Throt
     await tx.upsert(SignInThrottle, { key, failures: 0, lastAttemptAt: now, lockedUntil: null }, { onConflictAction: 'ignore' });
     const state = await tx.findOneOrFail(SignInThrottle, key, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (state.lockedUntil && state.lockedUntil > now) throw rateLimited(secondsUntil(state.lockedUntil, now));
+    if (now.getTime() - state.lastAttemptAt.getTime() > rule.windowSeconds * 1000) state.failures = 0;
     const waitUntil = new Date(state.lastAttemptAt.getTime() + delaySeconds(state.failures, rule) * 1000);
     if (waitUntil > now) throw rateLimited(secondsUntil(waitUntil, now));
     state.failures += 1;
