@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { signIn, signUp, signUpMany } from './support/accounts.ts';
 import type { Benchmark } from './support/benchmark.ts';
-import { type Phase, compare, loadPhase } from './support/compare.ts';
+import { type Phase, compare, drain, loadPhase } from './support/compare.ts';
 import { type LoadSpec, type Measurement, runLoad, startLoad } from './support/load.ts';
 import { describeMeasurement } from './support/report.ts';
 import { VIEWER_QUERY, viewerLoad } from './support/viewer-load.ts';
@@ -21,7 +21,10 @@ function underFlood(queries: LoadSpec, flood: LoadSpec, floods: Measurement[]): 
         return await runLoad(queries, seconds);
       } finally {
         running.stop();
-        floods.push(await running.result);
+        const flooded = await running.result;
+        floods.push(flooded);
+        // The sign-ins it left queued would otherwise weigh on the next baseline run.
+        await drain(flooded);
       }
     },
   };

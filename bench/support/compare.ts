@@ -14,10 +14,14 @@ export function loadPhase(spec: LoadSpec): Phase {
 }
 
 /**
- * Stopped load leaves requests in flight on the server: let them finish, so they neither weigh on the
- * next run nor overlap with it (two sign-ins of one account at once are a case of their own).
+ * Stopped load leaves up to one request per connection queued on the server: let them finish, so they
+ * neither weigh on the next run (queued sign-ins would slow the baseline) nor overlap with it (two
+ * sign-ins of one account at once are a case of their own). At the measured rate, with a margin.
  */
-const DRAIN_MS = 1000;
+export function drain(measured: Measurement): Promise<void> {
+  const queuedMs = (1000 * measured.connections) / Math.max(measured.perSecond, 1);
+  return sleep(Math.min(15_000, Math.max(1000, 1.5 * queuedMs)));
+}
 
 /**
  * Measures both sides with the same time each, interleaved as baseline, figure, baseline (half the
@@ -28,7 +32,7 @@ export async function compare(ctx: BenchContext, baseline: Phase, figure: Phase)
   const { warmupSeconds, durationSeconds } = ctx.settings;
   const step = async (phase: Phase, seconds: number, what: string) => {
     const measured = await phase.run(seconds);
-    await sleep(DRAIN_MS);
+    await drain(measured);
     ctx.log(`    ${what} ${phase.label}: ${describeMeasurement(measured)}`);
     return measured;
   };

@@ -40,8 +40,11 @@ export const builder = new SchemaBuilder<{
       permission: (permission) => hasPermission(ctx.viewer, permission),
       anyPermission: (permissions) => permissions.some((permission) => hasPermission(ctx.viewer, permission)),
     }),
-    unauthorizedError: (_parent, ctx) =>
-      ctx.viewer ? clientError(ErrorCode.FORBIDDEN) : clientError(ErrorCode.UNAUTHENTICATED),
+    unauthorizedError: (_parent, ctx, info) => {
+      if (!ctx.viewer) return clientError(ErrorCode.UNAUTHENTICATED);
+      ctx.denials.push(`${info.parentType.name}.${info.fieldName}`);
+      return clientError(ErrorCode.FORBIDDEN);
+    },
   },
 });
 

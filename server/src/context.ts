@@ -28,6 +28,8 @@ export interface Context {
   /** The viewer's tenant EntityManager, forked for this request only. */
   em: EntityManager | null;
   http: ResponseHeaders | null;
+  /** Fields refused to this operation's caller, journalled when the operation ends (API keys). */
+  denials: string[];
   /** The WebSocket this operation runs on, if any: it is closed when its access goes away. */
   liveSocket?: { requires(permission: Permission): void };
 }

@@ -69,7 +69,10 @@ export async function signInThroughUi(page: Page, account: { slug: string; email
   await page.getByLabel('Email').fill(account.email);
   await page.getByLabel('Password').fill(account.password ?? STRONG_PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('navigation', { name: 'Screens' }).waitFor();
+  const signedIn = page.getByRole('navigation', { name: 'Screens' });
+  const refused = page.getByRole('alert');
+  await signedIn.or(refused).first().waitFor();
+  if (await refused.isVisible()) throw new Error(`sign-in refused: ${await refused.textContent()}`);
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {

@@ -11,7 +11,7 @@ let page: Page;
 beforeAll(async () => {
   stack = await startStack();
   // Something worth looking at: failed sign-ins from another address.
-  for (let i = 0; i < 3; i++) await signIn(stack.vigil.client(), { tenantSlug: stack.owner.slug, email: stack.owner.email, password: `wrong ${i}` });
+  for (let i = 0; i < 3; i++) await signIn(stack.vigil.client(), { tenantSlug: stack.owner.slug, email: `intruder${i}@acme.test`, password: 'guessing' });
   ({ page } = await stack.open());
   await signInThroughUi(page, stack.owner);
 }, 120_000);
@@ -172,6 +172,7 @@ describe('API keys', () => {
     await admin.ok('mutation { updateApiKeyPolicy(input: { maxAgeDays: 1 }) { id } }');
     const later = { now: () => new Date(Date.now() + 2 * 86_400_000) };
     expect(await rotateAgedApiKeys({ ...stack.vigil.services, clock: later }, 60)).toBeGreaterThan(0);
+    await go('API keys', 'API keys');
     await page.reload();
     await page.getByRole('button', { name: 'Reveal new secret of Old integration' }).click();
     expect(await page.getByTestId('secret').inputValue()).toMatch(/^vgl_/);

@@ -25,15 +25,20 @@ export async function asOwner<T>(vigil: TestVigil, work: (query: Query) => Promi
   const connection = vigil.services.db.orm.em.getConnection();
   await connection.execute('reset role');
   try {
-    return await work(async (sql, params) => (await connection.execute(toPositional(sql), params as unknown[])) as any[]);
+    return await work(async (sql, params) => (await connection.execute(...toPositional(sql, params))) as any[]);
   } finally {
     await connection.execute(`set role ${APP_ROLE}`);
   }
 }
 
-/** MikroORM's execute takes `?` placeholders; tests write `$1` as PostgreSQL does. */
-function toPositional(sql: string): string {
-  return sql.replace(/\$\d+/g, '?');
+/** MikroORM's execute takes `?` placeholders in order; tests write `$1` as PostgreSQL does, possibly repeated. */
+function toPositional(sql: string, params: unknown[] = []): [string, unknown[]] {
+  const ordered: unknown[] = [];
+  const text = sql.replace(/\$(\d+)/g, (_, n: string) => {
+    ordered.push(params[Number(n) - 1]);
+    return '?';
+  });
+  return [text, ordered];
 }
 
 /** True when any row of any table holds the text (tokens must be stored as hashes only). */
@@ -43,7 +48,7 @@ export async function databaseContains(vigil: TestVigil, needle: string): Promis
       "select tablename as name from pg_tables where schemaname = 'public'",
     );
     for (const { name } of tables) {
-      const rows = await query<{ found: boolean }>(`select exists (select 1 from "${name}" t where t::text like $1) as found`, [`%${needle}%`]);
+      const rows = await query<{ found: boolean }>(`select exists (select 1 from "${name}" t where position($1 in t::text) > 0) as found`, [needle]);
       if (rows[0]?.found) return true;
     }
     return false;
@@ -71,4 +76,25 @@ export async function withOwnerOrm<T>(vigil: TestVigil, work: (orm: Orm) => Prom
     }
   }
   return asOwner(vigil, () => work(vigil.services.db.orm));
+}
+
+/**
+ * Runs SQL as the application role, the way Vigil connects: a separate login on the real server, the
+ * role taken by the one connection on the embedded database. Each call is its own transaction.
+ */
+export async function asAppRole<T>(vigil: TestVigil, work: (query: Query) => Promise<T>): Promise<T> {
+  if (vigil.database.ownerUrl) {
+    const url = new URL(vigil.database.ownerUrl);
+    url.username = APP_ROLE;
+    url.password = '';
+    const client = new pg.Client({ connectionString: url.toString() });
+    await client.connect();
+    try {
+      return await work(async (sql, params) => (await client.query(sql, params as unknown[])).rows);
+    } finally {
+      await client.end();
+    }
+  }
+  const connection = vigil.services.db.orm.em.getConnection();
+  return work(async (sql, params) => (await connection.execute(...toPositional(sql, params))) as any[]);
 }

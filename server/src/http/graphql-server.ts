@@ -4,6 +4,7 @@ import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspect
 import type { GraphQLError, GraphQLSchema } from 'graphql';
 import { type Plugin, createYoga, maskError } from 'graphql-yoga';
 import type { Context } from '../context.ts';
+import { journalDenials } from '../api-keys/denials.ts';
 import { ErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Services } from '../services.ts';
@@ -39,6 +40,7 @@ export function createGraphQLServer(services: Services, schema: GraphQLSchema, a
       viewer: vigil.auth.viewer,
       em: vigil.auth.em,
       http: vigil.responseHeaders,
+      denials: [],
     }),
     plugins: [
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
@@ -52,6 +54,7 @@ export function createGraphQLServer(services: Services, schema: GraphQLSchema, a
         blockFieldSuggestion: { enabled: true },
       }),
       useStableErrorCodes(),
+      { onExecutionResult: ({ context }) => journalDenials(context as unknown as Context) } satisfies Plugin,
       useNoStore(),
     ],
   });

@@ -5,6 +5,7 @@ import { CloseCode, type Context as WsContext, GRAPHQL_TRANSPORT_WS_PROTOCOL, ha
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Viewer } from '../access/viewer.ts';
 import { authenticateApiKey } from '../api-keys/authenticate.ts';
+import { journalDenials } from '../api-keys/denials.ts';
 import type { Context, RequestMeta } from '../context.ts';
 import { ErrorCode, clientError } from '../errors.ts';
 import type { Services } from '../services.ts';
@@ -74,7 +75,11 @@ export function attachWebSockets(services: Services, httpServer: Server, yoga: Y
       const errors = enveloped.validate(args.schema, document);
       return errors.length ? errors : args;
     },
-    execute: (args) => executeGraphQL(args),
+    execute: async (args) => {
+      const result = await executeGraphQL(args);
+      await journalDenials(args.contextValue as Context);
+      return result;
+    },
     subscribe: (args) => subscribeShared(services, shared, args) as never,
     onNext: (_ctx, _id, _payload, _args, result) => (result instanceof PreSerialized ? (result as never) : undefined),
     onClose: (ctx) => ctx.extra.untrack?.(),
@@ -173,6 +178,7 @@ function liveSocket(viewer: Viewer, ws: WebSocket): LiveSocket {
  */
 async function subscribeShared(services: Services, shared: SharedExecutions, args: ExecutionArgs) {
   const source = await createSourceEventStream(args);
+  await journalDenials(args.contextValue as Context);
   if (!(Symbol.asyncIterator in source)) return maskResult(services, source);
   const ctx = args.contextValue as Context;
   const viewer = ctx.viewer!;
