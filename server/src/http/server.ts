@@ -55,7 +55,7 @@ export function createRequestListener(services: Services, yoga: Yoga, options: R
         await yoga(req, res, { vigil });
         return;
       }
-      if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+      if (url.pathname === '/healthz') return await health(services, res);
       const route = options.routes.find((r) => url.pathname.startsWith(r.prefix));
       if (route) return await route.handle(req, res);
       if (options.dashboard) return options.dashboard(req, res, () => sendError(res, 404, ErrorCode.NOT_FOUND, 'Not found.'));
@@ -66,4 +66,15 @@ export function createRequestListener(services: Services, yoga: Yoga, options: R
       else res.destroy();
     }
   };
+}
+
+/** For load balancers and compose: up only when the database answers. */
+async function health(services: Services, res: ServerResponse): Promise<void> {
+  try {
+    await services.db.unscoped().execute('select 1');
+    sendJson(res, 200, { status: 'ok' });
+  } catch (error) {
+    services.log.error({ err: error }, 'health check: database unreachable');
+    sendJson(res, 503, { status: 'unavailable' });
+  }
 }
