@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import WebSocket from 'ws';
 import { signUpTenant } from '../support/factories.ts';
 import { writeEvents } from '../support/journal.ts';
-import { closeOf, collect, liveClient } from '../support/live.ts';
+import { collect, liveClient } from '../support/live.ts';
 import { auditRows } from '../support/owner-sql.ts';
 import { type TestVigil, startVigil } from '../support/vigil.ts';
 import { waitFor } from '../support/wait.ts';

@@ -2,7 +2,6 @@ import { type GraphQLField, type GraphQLInputType, type GraphQLObjectType, getNa
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { schema } from '../../server/src/schema.ts';
 import { APP_ROLE } from '../../server/src/db/tenancy.ts';
-import type { GraphQLClient } from '../support/client.ts';
 import { bearerClient, inviteEmployee, signUpTenant } from '../support/factories.ts';
 import { asAppRole, asOwner } from '../support/owner-sql.ts';
 import { type TestVigil, startVigil } from '../support/vigil.ts';

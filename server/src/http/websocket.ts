@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type ExecutionArgs, GraphQLError, createSourceEventStream, execute as executeGraphQL } from 'graphql';
-import { CloseCode, type Context as WsContext, GRAPHQL_TRANSPORT_WS_PROTOCOL, handleProtocols, makeServer } from 'graphql-ws';
+import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Viewer } from '../access/viewer.ts';
 import { authenticateApiKey } from '../api-keys/authenticate.ts';
@@ -216,4 +216,3 @@ function maskResult<T extends { errors?: readonly GraphQLError[] }>(services: Se
   return { ...result, errors: result.errors.map((error) => maskUnexpected(error, services.log)) };
 }
 
-export { GRAPHQL_TRANSPORT_WS_PROTOCOL };
