@@ -15,7 +15,8 @@ function clientAddress(i: number): string {
  * its own client address, as many users behind a reverse proxy. Why: the server counts an attempt
  * before hashing (per account and per address) and forgets it on success, so attempts in flight look
  * like failures. Sharing an account or an address across connections would measure the brute-force
- * protection (RATE_LIMITED without hashing) instead of sign-in; any RATE_LIMITED is still reported.
+ * protection (RATE_LIMITED without hashing) instead of sign-in: past its thresholds, and even below them
+ * (concurrent attempts on one key were seen to get RATE_LIMITED). Any RATE_LIMITED is still reported.
  */
 export function signInLoad(label: string, baseUrl: string, accounts: Account[]): LoadSpec {
   return {

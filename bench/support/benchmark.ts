@@ -1,11 +1,9 @@
 import type { ChildServer } from './child-server.ts';
-import type { Measurement } from './load.ts';
+import type { Comparison } from './compare.ts';
 import type { BenchSettings } from './settings.ts';
 
 /** A figure measured against its baseline in the same run; the ratio is figure / baseline. */
-export interface Outcome {
-  baseline: Measurement;
-  figure: Measurement;
+export interface Outcome extends Comparison {
   /** What a reader needs to trust the figure (e.g. how many sign-ins really ran argon2). */
   notes: string[];
 }

@@ -23,49 +23,59 @@ export function drain(measured: Measurement): Promise<void> {
   return sleep(Math.min(15_000, Math.max(1000, 1.5 * queuedMs)));
 }
 
+export interface Comparison {
+  baseline: Measurement;
+  figure: Measurement;
+  /** figure / baseline of each round (against the baseline runs either side): how steady the ratio was. */
+  roundRatios: number[];
+}
+
 /**
- * Measures both sides with the same time each, interleaved as baseline, figure, baseline (half the
- * time in each baseline run): on a shared, noisy machine a slow drift then weighs on both sides alike.
- * Each side is warmed up first, and its warm-up discarded.
+ * Measures both sides for the same total time, interleaved: baseline (half a segment), then per round
+ * figure and baseline, the last baseline again half a segment. On a shared, noisy machine a drift or a
+ * burst of other work then weighs on both sides alike. Each side is warmed up first, and that discarded.
  */
-export async function compare(ctx: BenchContext, baseline: Phase, figure: Phase): Promise<{ baseline: Measurement; figure: Measurement }> {
-  const { warmupSeconds, durationSeconds } = ctx.settings;
+export async function compare(ctx: BenchContext, baseline: Phase, figure: Phase): Promise<Comparison> {
+  const { warmupSeconds, durationSeconds, rounds } = ctx.settings;
+  const segment = Math.ceil(durationSeconds / rounds);
+  const half = Math.ceil(segment / 2);
   const step = async (phase: Phase, seconds: number, what: string) => {
     const measured = await phase.run(seconds);
     await drain(measured);
     ctx.log(`    ${what} ${phase.label}: ${describeMeasurement(measured)}`);
     return measured;
   };
-  const half = Math.ceil(durationSeconds / 2);
-  ctx.log(`  ${warmupSeconds} s warm-up each, then ${half} s baseline, ${2 * half} s figure, ${half} s baseline`);
+  ctx.log(`  ${warmupSeconds} s warm-up each, then ${rounds} round(s) of ${segment} s figure between baseline runs (${half} s at either end)`);
   await step(baseline, warmupSeconds, 'warm-up ');
   await step(figure, warmupSeconds, 'warm-up ');
-  const first = await step(baseline, half, 'baseline');
-  const measured = await step(figure, 2 * half, 'figure  ');
-  const second = await step(baseline, half, 'baseline');
-  return { baseline: merge(first, second), figure: measured };
+  const baselines = [await step(baseline, half, 'baseline')];
+  const figures: Measurement[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    figures.push(await step(figure, segment, 'figure  '));
+    baselines.push(await step(baseline, round === rounds ? half : segment, 'baseline'));
+  }
+  const roundRatios = figures.map((f, i) => f.perSecond / ((baselines[i].perSecond + baselines[i + 1].perSecond) / 2 || 1));
+  return { baseline: merge(baselines), figure: merge(figures), roundRatios };
 }
 
-/** Two runs of one side as one: counts add up; the p99 is the worse of the two (no histograms to merge). */
-function merge(a: Measurement, b: Measurement): Measurement {
-  const add = (x: Record<string, number>, y: Record<string, number>) => {
-    const sum = { ...x };
-    for (const [key, n] of Object.entries(y)) sum[key] = (sum[key] ?? 0) + n;
-    return sum;
-  };
-  const ok = a.ok + b.ok;
-  const durationSeconds = a.durationSeconds + b.durationSeconds;
+/** Runs of one side as one: counts add up; the p99 is the worst of the runs (no histograms to merge). */
+export function merge(runs: Measurement[]): Measurement {
+  const failures: Record<string, number> = {};
+  for (const run of runs) for (const [outcome, n] of Object.entries(run.failures)) failures[outcome] = (failures[outcome] ?? 0) + n;
+  const sum = (pick: (m: Measurement) => number) => runs.reduce((total, run) => total + pick(run), 0);
+  const ok = sum((m) => m.ok);
+  const durationSeconds = sum((m) => m.durationSeconds);
   return {
-    label: a.label,
-    connections: a.connections,
+    label: runs[0].label,
+    connections: runs[0].connections,
     durationSeconds,
     ok,
     perSecond: ok / durationSeconds,
-    p99Ms: Math.max(a.p99Ms, b.p99Ms),
-    meanMs: ok ? (a.meanMs * a.ok + b.meanMs * b.ok) / ok : 0,
-    failures: add(a.failures, b.failures),
-    non2xx: a.non2xx + b.non2xx,
-    connectionErrors: a.connectionErrors + b.connectionErrors,
-    timeouts: a.timeouts + b.timeouts,
+    p99Ms: Math.max(...runs.map((m) => m.p99Ms)),
+    meanMs: ok ? sum((m) => m.meanMs * m.ok) / ok : 0,
+    failures,
+    non2xx: sum((m) => m.non2xx),
+    connectionErrors: sum((m) => m.connectionErrors),
+    timeouts: sum((m) => m.timeouts),
   };
 }

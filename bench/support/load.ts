@@ -47,7 +47,8 @@ export function startLoad(spec: LoadSpec, durationSeconds: number): RunningLoad 
   let ok = 0;
   let nextConnection = 0;
   const failures: Record<string, number> = {};
-  const accept = typeof spec.expect === 'string' ? ((expected: string) => (body: string) => body === expected)(spec.expect) : spec.expect;
+  const expected = spec.expect;
+  const accept = typeof expected === 'string' ? (body: string) => body === expected : expected;
   const instance = autocannon({
     url: `${spec.baseUrl}/graphql`,
     method: 'POST',

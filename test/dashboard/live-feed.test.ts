@@ -5,10 +5,30 @@ import { PHONE, type Stack, screenshot, signInThroughUi, startStack } from './ha
 
 let stack: Stack;
 let page: Page;
+/** The afterSeq of every subscribe message the page sent, in order. */
+const subscribedAfter: Array<number | null> = [];
 
 beforeAll(async () => {
   stack = await startStack();
   ({ page } = await stack.open());
+  // Keeps a handle on the page's sockets so a test can cut the connection as a network would.
+  await page.addInitScript(() => {
+    const Native = window.WebSocket;
+    const sockets: WebSocket[] = [];
+    Object.assign(window, { testSockets: sockets });
+    window.WebSocket = class extends Native {
+      constructor(url: string | URL, protocols?: string | string[]) {
+        super(url, protocols);
+        sockets.push(this);
+      }
+    };
+  });
+  page.on('websocket', (socket) =>
+    socket.on('framesent', ({ payload }) => {
+      const message = JSON.parse(String(payload));
+      if (message.type === 'subscribe') subscribedAfter.push(message.payload.variables?.afterSeq ?? null);
+    }),
+  );
   await signInThroughUi(page, stack.owner);
   await page.getByRole('link', { name: 'Live feed' }).click();
   // The socket connected (through the server's CSP and Origin check) and the subscription is open.
@@ -82,6 +102,23 @@ describe('live feed', () => {
     const status = page.locator('[data-state]');
     expect(await status.getAttribute('aria-live')).toBe('polite');
     expect(await status.textContent()).toContain('Live');
+  });
+
+  test('after a reconnect the feed resumes from the last seq: no gap, no duplicate', async () => {
+    const seqsOnScreen = () => page.locator('table.events tbody tr').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-seq'))));
+    const lastSeq = Math.max(...(await seqsOnScreen()));
+    expect(subscribedAfter).toHaveLength(1);
+    await page.evaluate(() => (window as unknown as { testSockets: WebSocket[] }).testSockets.at(-1)!.close(4499, 'test: connection cut'));
+    await page.locator('[data-state="reconnecting"]').waitFor();
+    // Committed while the feed is disconnected.
+    await stack.owner.api.ok(`mutation { createApiKey(input: { name: "while offline", permissions: [] }) { key { id } } }`);
+    await page.locator('[data-state="live"]').waitFor();
+    await expect.poll(() => subscribedAfter).toEqual([subscribedAfter[0], lastSeq]);
+    await stack.owner.api.ok(`mutation { createApiKey(input: { name: "after reconnect", permissions: [] }) { key { id } } }`);
+    await expect.poll(async () => (await seqsOnScreen()).filter((seq) => seq > lastSeq).length).toBeGreaterThanOrEqual(3);
+    const seqs = (await seqsOnScreen()).toReversed();
+    expect(new Set(seqs).size).toBe(seqs.length);
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => seqs[0] + i));
   });
 
   test('at phone width', async () => {

@@ -135,4 +135,18 @@ describe('the session ending elsewhere', () => {
     const sessions = await admin.api.ok<{ viewer: { sessions: Array<{ id: string }> } }>('{ viewer { sessions { id } } }');
     expect(sessions.viewer.sessions.map((s) => s.id)).not.toContain(id);
   });
+
+  // Last: it moves the server's clock for every session of this file.
+  test('expiring while the dashboard sits idle: back to sign-in with a clear message', async () => {
+    const { page: idle, context } = await stack.open();
+    // The browser's clock is faked so half an hour can pass at once; the server's is moved alike.
+    await idle.clock.install();
+    await signInThroughUi(idle, stack.owner);
+    await idle.getByRole('link', { name: 'Sessions' }).click();
+    await idle.getByRole('heading', { name: 'Sessions', level: 1 }).waitFor();
+    stack.vigil.clock.advance(31 * 60);
+    await idle.clock.fastForward('31:00');
+    await idle.getByText('Your session expired. Sign in again to continue.').waitFor();
+    await context.close();
+  });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { signUpTenant } from '../support/factories.ts';
 import { writeEvents } from '../support/journal.ts';
+import { inTenantTransaction } from '../../server/src/unit-of-work.ts';
 import { collect, liveClient } from '../support/live.ts';
 import { auditRows } from '../support/owner-sql.ts';
 import { type TestVigil, startVigil } from '../support/vigil.ts';
@@ -26,6 +27,27 @@ describe('the live journal', () => {
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     expect(seqs[0]).toBe(1);
     expect(new Set(seqs).size).toBe(seqs.length);
+    await live.dispose();
+  });
+
+  test('events are published only after their transaction commits: a rolled-back one is never seen', async () => {
+    const owner = await signUpTenant(vigil.client());
+    const live = liveClient(vigil.url, { token: owner.token });
+    const feed = collect<{ auditEvents: { seq: number; action: string } }>(live, FEED, { filter: { actions: ['test.rolled_back', 'test.marker'] } });
+    await waitFor(async () => (await auditRows(vigil, owner.tenantId)).some((r) => r.action === 'audit.stream_opened'));
+    const origin = { actorType: 'system' as const, actorId: null, sessionId: null, ip: null, userAgent: null };
+    await expect(
+      inTenantTransaction(vigil.services, owner.tenantId, origin, async ({ journal }) => {
+        await journal.record({ action: 'test.rolled_back' });
+        throw new Error('the change failed');
+      }),
+    ).rejects.toThrow('the change failed');
+    await writeEvents(vigil, owner.tenantId, 1);
+    const items = await feed.until((all) => all.length >= 1);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(items.map((i) => i.auditEvents.action)).toEqual(['test.marker']);
+    const rows = await auditRows(vigil, owner.tenantId);
+    expect(rows.map((r) => Number(r.seq))).toEqual(rows.map((_, i) => i + 1));
     await live.dispose();
   });
 

@@ -65,6 +65,20 @@ describe('failed sign-ins are indistinguishable', () => {
     expect(responses[2]).toEqual(responses[0]);
   });
 
+  test('every kind of failure costs exactly one argon2 verification, like a wrong password', async () => {
+    const owner = await signUpTenant(vigil.client());
+    const disabledEmail = 'gone@acme.test';
+    const verificationsFor = async (input: { tenantSlug: string; email: string; password?: string }) => {
+      const before = vigil.services.hasher.verifications;
+      await signIn(vigil.client(), input);
+      return vigil.services.hasher.verifications - before;
+    };
+    expect(await verificationsFor({ tenantSlug: owner.slug, email: owner.email, password: 'wrong password here' })).toBe(1);
+    expect(await verificationsFor({ tenantSlug: owner.slug, email: disabledEmail })).toBe(1);
+    expect(await verificationsFor({ tenantSlug: uniqueSlug('nowhere'), email: owner.email })).toBe(1);
+    expect(await verificationsFor({ tenantSlug: owner.slug, email: owner.email })).toBe(1);
+  });
+
   test('each failure is journalled; an unknown tenant in the platform journal', async () => {
     const owner = await signUpTenant(vigil.client());
     const slug = uniqueSlug('ghost');

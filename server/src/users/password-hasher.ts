@@ -21,6 +21,7 @@ export class PasswordHasher {
   readonly #limit: LimitFunction;
   readonly #maxQueue: number;
   #dummyHash: Promise<string> | undefined;
+  #verifications = 0;
 
   constructor(parameters: Argon2Parameters, concurrency: number) {
     this.#parameters = parameters;
@@ -38,8 +39,14 @@ export class PasswordHasher {
    */
   async verify(storedHash: string | null, password: string): Promise<boolean> {
     const digest = storedHash ?? (await this.#dummy());
+    this.#verifications += 1;
     const matches = await this.#run(() => argon2.verify(digest, password));
     return storedHash !== null && matches;
+  }
+
+  /** Verifications so far, real or dummy: every sign-in attempt costs exactly one. */
+  get verifications(): number {
+    return this.#verifications;
   }
 
   /** Hashes running right now; never more than the concurrency cap. */
