@@ -133,6 +133,20 @@ describe('employees and roles', () => {
     const { users } = await admin.ok<{ users: Array<{ email: string; role: { name: string } }> }>('{ users { email role { name } } }');
     expect(users.find((u) => u.email === 'eve@acme.test')?.role.name).toBe('Auditor');
   });
+
+  test('shows an account locked by failed sign-ins and unlocks it', async () => {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      stack.vigil.clock.advance(61);
+      await signIn(stack.vigil.client(), { tenantSlug: stack.owner.slug, email: 'eve@acme.test', password: `wrong guess ${attempt}` });
+    }
+    expect((await signIn(stack.vigil.client(), { tenantSlug: stack.owner.slug, email: 'eve@acme.test' })).errors?.[0].extensions?.code).toBe('RATE_LIMITED');
+    await page.reload();
+    const row = page.locator('tr[data-employee="eve@acme.test"]');
+    await row.getByText('locked', { exact: true }).waitFor();
+    await row.getByRole('button', { name: 'Unlock Eve Example' }).click();
+    await page.getByText('Eve Example can sign in again.').waitFor();
+    expect((await signIn(stack.vigil.client(), { tenantSlug: stack.owner.slug, email: 'eve@acme.test' })).errors).toBeUndefined();
+  });
 });
 
 describe('API keys', () => {

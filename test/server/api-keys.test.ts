@@ -131,7 +131,9 @@ describe('keys follow their creator', () => {
     const keys = (await owned.ok('{ apiKeys { id rotatedFromId status awaitingReveal } }')).apiKeys;
     const successor = keys.find((k: any) => k.rotatedFromId === key.id);
     expect(successor).toMatchObject({ status: 'ACTIVE', awaitingReveal: true });
-    const revealed = (await owned.ok('mutation($id: ID!) { revealRotatedApiKey(id: $id) { secret } }', { id: successor.id })).revealRotatedApiKey.secret;
+    const reveal = (await owned.ok('mutation($id: ID!) { revealRotatedApiKey(id: $id) { secret key { id owner { email } } } }', { id: successor.id })).revealRotatedApiKey;
+    expect(reveal.key).toEqual({ id: successor.id, owner: { email: owner.email } });
+    const revealed = reveal.secret;
     expect((await bearerClient(vigil, revealed).ok(WHO)).viewer.apiKeyId).toBe(successor.id);
     expect(errorCode(await owned.request('mutation($id: ID!) { revealRotatedApiKey(id: $id) { secret } }', { id: successor.id }))).toBe('NOT_FOUND');
     expect((await auditRows(vigil, owner.tenantId)).filter((r) => r.action === 'api_key.auto_rotated').map((r) => r.details.reason)).toEqual(['password_changed', 'password_changed']);

@@ -114,7 +114,11 @@ describe('a lock cannot keep the owner out', () => {
     const employee = await inviteEmployee(bearerClient(vigil, owner.token), 'Employee');
     await failUntilLocked(owner.slug, employee.email);
     expect(errorCode(await signIn(client(), { tenantSlug: owner.slug, email: employee.email }))).toBe('RATE_LIMITED');
-    await bearerClient(vigil, owner.token).ok('mutation($u: ID!) { unlockUser(userId: $u) { id } }', { u: employee.userId });
+    const admin = bearerClient(vigil, owner.token);
+    const lockedUntil = async () => (await admin.ok('query($u: ID!) { user(id: $u) { lockedUntil } }', { u: employee.userId })).user.lockedUntil;
+    expect(new Date(await lockedUntil()).getTime()).toBeGreaterThan(vigil.clock.now().getTime());
+    await admin.ok('mutation($u: ID!) { unlockUser(userId: $u) { id lockedUntil } }', { u: employee.userId });
+    expect(await lockedUntil()).toBeNull();
     expect((await signIn(client(), { tenantSlug: owner.slug, email: employee.email })).errors).toBeUndefined();
     expect((await auditRows(vigil, owner.tenantId)).map((r) => r.action)).toContain('user.unlocked');
   });

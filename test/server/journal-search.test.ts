@@ -61,6 +61,14 @@ describe('searching the journal', () => {
     expect(third.auditEvents.pageInfo.hasNextPage).toBe(false);
   });
 
+  test('a full page of 100 events with every field fits the query limits', async () => {
+    const { owner, client } = await ownerClient();
+    await writeEvents(vigil, owner.tenantId, 100);
+    const everything = `{ auditEvents(first: 100) { edges { cursor node { id seq occurredAt action outcome actorType actorId actor { id email displayName }
+      targetType targetId ip userAgent sessionId details prevHash hash } } pageInfo { hasNextPage endCursor } } }`;
+    expect((await client.ok(everything)).auditEvents.edges).toHaveLength(100);
+  });
+
   test('a page is at most 100 events, and a forged cursor is bad input', async () => {
     const { client } = await ownerClient();
     expect(errorCode(await client.request(SEARCH, { first: 101 }))).toBe('BAD_USER_INPUT');

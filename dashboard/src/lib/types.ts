@@ -56,6 +56,8 @@ export interface Role {
 export interface Employee extends Person {
   status: 'ACTIVE' | 'DISABLED';
   totpEnabled: boolean;
+  /** Set while repeated sign-in failures keep the account locked. */
+  lockedUntil: string | null;
   role: { id: string; name: string; isOwner: boolean };
 }
 

@@ -1,3 +1,4 @@
+import { wrap } from '@mikro-orm/core';
 import { builder } from '../builder.ts';
 import { auditOrigin, sessionViewerOf, tenantEmOf, viewerOf } from '../context.ts';
 import { inTenantTransaction } from '../unit-of-work.ts';
@@ -17,7 +18,13 @@ export const ApiKeyRef = builder.objectRef<ApiKey>('ApiKey').implement({
     name: t.exposeString('name'),
     prefix: t.exposeString('prefix'),
     permissions: t.stringList({ resolve: (k) => k.permissions }),
-    owner: t.field({ type: UserRef, resolve: (k) => k.user }),
+    owner: t.field({
+      type: UserRef,
+      resolve: async (k) => {
+        if (!wrap(k.user).isInitialized()) await wrap(k.user).init();
+        return k.user;
+      },
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),
     lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', nullable: true }),

@@ -159,7 +159,7 @@ export async function revokeApiKey(work: Work, key: ApiKey, now: Date, reason = 
 
 /** The secret of an automatically rotated key, to its owner, exactly once. */
 export async function revealRotatedApiKey(work: Work, viewer: Viewer, id: string, keys: ServerKeys, now: Date): Promise<IssuedKey> {
-  const key = isUuid(id) ? await work.em.findOne(ApiKey, { id, user: viewer.user.id }) : null;
+  const key = isUuid(id) ? await work.em.findOne(ApiKey, { id, user: viewer.user.id }, { populate: ['user'] }) : null;
   if (!key || !key.pendingSecretEnc) throw notFound();
   const secret = keys.decrypt(key.pendingSecretEnc);
   const claimed = await work.em.nativeUpdate(ApiKey, { id: key.id, pendingSecretEnc: { $ne: null } }, { pendingSecretEnc: null, revealedAt: now });

@@ -18,7 +18,8 @@ export interface ServerContext {
 export const CSRF_HEADER = 'x-graphql-yoga-csrf';
 
 /** Query size limits: deep nesting, alias floods and huge documents are refused before execution. */
-export const QUERY_LIMITS = { maxDepth: 10, maxAliases: 15, maxDirectives: 10, maxTokens: 2000, maxCost: 5000 } as const;
+/** The cost limit leaves room for a full page of 100 journal events with every field (about 7,500). */
+export const QUERY_LIMITS = { maxDepth: 10, maxAliases: 15, maxDirectives: 10, maxTokens: 2000, maxCost: 12_000 } as const;
 
 export function createGraphQLServer(services: Services, schema: GraphQLSchema, allowedOrigins: readonly string[]) {
   const { config, log } = services;

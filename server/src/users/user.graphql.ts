@@ -1,6 +1,9 @@
 import { wrap } from '@mikro-orm/core';
 import { RoleRef } from '../access/role.graphql.ts';
 import { builder } from '../builder.ts';
+import { tenantEmOf, viewerOf } from '../context.ts';
+import { SignInThrottle } from '../sessions/sign-in-throttle.entity.ts';
+import { throttleKey } from '../sessions/sign-in-throttle.ts';
 import type { User } from './user.entity.ts';
 
 export const UserStatus = builder.enumType('UserStatus', { values: ['ACTIVE', 'DISABLED'] as const });
@@ -23,3 +26,17 @@ export const UserRef = builder.objectRef<User>('User').implement({
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
 });
+
+builder.objectField(UserRef, 'lockedUntil', (t) =>
+  t.field({
+    type: 'DateTime',
+    nullable: true,
+    description: 'Set while sign-ins to this account are locked after repeated failures (see unlockUser).',
+    authScopes: (user, _args, ctx) => (ctx.viewer?.user.id === user.id ? { authenticated: true } : { permission: 'users.read' }),
+    resolve: async (user, _args, ctx) => {
+      const viewer = viewerOf(ctx);
+      const state = await tenantEmOf(ctx).findOne(SignInThrottle, throttleKey('account', viewer.tenantId, `${viewer.tenant.slug}/${user.email}`));
+      return state?.lockedUntil && state.lockedUntil > ctx.services.clock.now() ? state.lockedUntil : null;
+    },
+  }),
+);
