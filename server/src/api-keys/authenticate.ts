@@ -1,5 +1,5 @@
-import { LRUCache } from 'lru-cache';
 import { isPermission } from '../access/permissions.ts';
+import { AuditEvent } from '../audit/audit-event.entity.ts';
 import type { RequestMeta } from '../context.ts';
 import type { RequestAuth } from '../http/prepare-request.ts';
 import type { Services } from '../services.ts';
@@ -12,10 +12,12 @@ import { isUsable } from './api-keys.ts';
 /** last_used is written at most this often per key. */
 export const LAST_USED_RESOLUTION_SECONDS = 60;
 
+const USED_AFTER_REVOCATION = 'api_key.used_after_revocation';
+
 const anonymous: RequestAuth = { viewer: null, em: null };
 
 /** One journal entry per revoked key per minute is evidence enough; more would let an attacker flood the journal. */
-const recentlyReported = new LRUCache<string, true>({ max: 10_000, ttl: 60_000 });
+const REPORT_INTERVAL_SECONDS = 60;
 
 /**
  * Resolves `vgl_…` to a viewer acting for the key's creator, with the intersection of the key's and the
@@ -47,10 +49,11 @@ export async function authenticateApiKey(services: Services, token: string, meta
 }
 
 async function reportUseAfterRevocation(services: Services, key: ApiKey, meta: RequestMeta): Promise<void> {
-  if (recentlyReported.has(key.id)) return;
-  recentlyReported.set(key.id, true);
+  const since = new Date(services.clock.now().getTime() - REPORT_INTERVAL_SECONDS * 1000);
+  const recent = await services.db.forTenant(key.tenant.id).count(AuditEvent, { action: USED_AFTER_REVOCATION, targetId: key.id, occurredAt: { $gt: since } });
+  if (recent > 0) return;
   const origin = { actorType: 'api_key' as const, actorId: key.user.id, apiKeyId: key.id, sessionId: null, ip: meta.ip, userAgent: meta.userAgent };
   await inTenantTransaction(services, key.tenant.id, origin, ({ journal }) =>
-    journal.record({ action: 'api_key.used_after_revocation', outcome: 'denied', target: { type: 'api_key', id: key.id }, details: { prefix: key.prefix } }),
+    journal.record({ action: USED_AFTER_REVOCATION, outcome: 'denied', target: { type: 'api_key', id: key.id }, details: { prefix: key.prefix } }),
   );
 }
