@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { type Database, type DatabaseOptions, databaseOptionsFrom, openDatabase } from './db/database.ts';
+import { CredentialLookup } from './db/credential-lookup.ts';
 import { Locators } from './db/locators.ts';
 import { createEventBus } from './event-bus.ts';
 import { createGraphQLServer } from './http/graphql-server.ts';
@@ -67,6 +68,7 @@ async function startApp(config: Config, options: AppOptions) {
     clock: options.clock ?? systemClock,
     db,
     locators: new Locators(db),
+    credentials: new CredentialLookup(db),
     hasher: new PasswordHasher(config.passwordHash, config.passwordHashConcurrency),
     keys: loadServerKeys(config.secretsDir),
     bus,

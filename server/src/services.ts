@@ -1,6 +1,7 @@
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
+import type { CredentialLookup } from './db/credential-lookup.ts';
 import type { Locators } from './db/locators.ts';
 import type { EventBus } from './event-bus.ts';
 import type { Logger } from './logger.ts';
@@ -13,6 +14,7 @@ export interface Services {
   readonly clock: Clock;
   readonly db: Database;
   readonly locators: Locators;
+  readonly credentials: CredentialLookup;
   readonly hasher: PasswordHasher;
   readonly keys: ServerKeys;
   readonly bus: EventBus;

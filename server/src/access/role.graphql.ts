@@ -1,6 +1,6 @@
 import { builder } from '../builder.ts';
 import { PERMISSIONS, type Permission } from './permissions.ts';
-import type { Role } from './role.entity.ts';
+import type { RoleView } from './viewer.ts';
 
 export const PermissionRef = builder.objectRef<Permission>('Permission').implement({
   description: 'One entry of the fixed permission catalogue.',
@@ -11,7 +11,7 @@ export const PermissionRef = builder.objectRef<Permission>('Permission').impleme
   }),
 });
 
-export const RoleRef = builder.objectRef<Role>('Role').implement({
+export const RoleRef = builder.objectRef<RoleView>('Role').implement({
   authScopes: { authenticated: true },
   fields: (t) => ({
     id: t.exposeID('id'),

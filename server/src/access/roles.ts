@@ -60,7 +60,7 @@ export async function createRole(work: Work, viewer: Viewer, input: unknown, now
   assertCanGrant(viewer, data.permissions);
   const role = work.em.create(Role, {
     id: randomUUID(),
-    tenant: viewer.tenant,
+    tenant: viewer.tenantId,
     name: data.name,
     description: data.description,
     permissions: [...new Set(data.permissions)],

@@ -1,12 +1,33 @@
+import type { ApiKey } from '../api-keys/api-key.entity.ts';
 import type { Session } from '../sessions/session.entity.ts';
 import type { Tenant } from '../tenants/tenant.entity.ts';
 import type { User } from '../users/user.entity.ts';
-import type { Permission } from './permissions.ts';
+import type { Role } from './role.entity.ts';
+import { type Permission, isPermission } from './permissions.ts';
+
+/**
+ * What a request knows of its caller: plain values read once per request (entities satisfy these
+ * shapes too). Plain, because building ORM entities on every request would cost more than the query.
+ */
+export type TenantView = Pick<
+  Tenant,
+  'id' | 'slug' | 'name' | 'createdAt' | 'idleTimeoutSeconds' | 'absoluteTimeoutSeconds' | 'rotationIntervalSeconds' | 'rotationGraceSeconds' | 'apiKeyMaxAgeDays'
+>;
+export type RoleView = Pick<Role, 'id' | 'name' | 'description' | 'permissions' | 'builtIn' | 'createdAt' | 'updatedAt'>;
+export type UserView = Pick<
+  User,
+  'id' | 'email' | 'displayName' | 'disabledAt' | 'createdAt' | 'passwordChangedAt' | 'totpEnabledAt' | 'totpLastStep'
+> & { role: RoleView };
+export type SessionView = Pick<
+  Session,
+  'id' | 'secretHash' | 'previousSecretHash' | 'previousValidUntil' | 'createdAt' | 'rotatedAt' | 'lastSeenAt' | 'expiresAt' | 'ip' | 'userAgent' | 'authMethod' | 'endedAt' | 'endReason'
+> & { user: { id: string } };
+export type ApiKeyView = Pick<ApiKey, 'id' | 'prefix' | 'secretHash' | 'permissions' | 'expiresAt' | 'lastUsedAt' | 'revokedAt' | 'validUntil'> & { user: { id: string } };
 
 interface ViewerBase {
   tenantId: string;
-  tenant: Tenant;
-  user: User;
+  tenant: TenantView;
+  user: UserView;
   /** Loaded from the database on every request: a removed permission is gone on the next one. */
   permissions: ReadonlySet<Permission>;
   isOwner: boolean;
@@ -14,7 +35,7 @@ interface ViewerBase {
 
 export interface SessionViewer extends ViewerBase {
   kind: 'session';
-  session: Session;
+  session: SessionView;
 }
 
 export interface ApiKeyViewer extends ViewerBase {
@@ -27,4 +48,16 @@ export type Viewer = SessionViewer | ApiKeyViewer;
 
 export function hasPermission(viewer: Viewer | null, permission: Permission): boolean {
   return viewer !== null && viewer.permissions.has(permission);
+}
+
+export function sessionViewer(tenant: TenantView, user: UserView, session: SessionView): SessionViewer {
+  return {
+    kind: 'session',
+    tenantId: tenant.id,
+    tenant,
+    user,
+    session,
+    permissions: new Set(user.role.permissions.filter(isPermission)),
+    isOwner: user.role.builtIn === 'owner',
+  };
 }

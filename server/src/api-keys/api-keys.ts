@@ -7,7 +7,6 @@ import { badInput, conflict, notFound } from '../errors.ts';
 import type { ServerKeys } from '../server-keys.ts';
 import { isUuid } from '../tokens.ts';
 import type { Work } from '../unit-of-work.ts';
-import type { User } from '../users/user.entity.ts';
 import { fields, parseInput } from '../validation.ts';
 import { ApiKey } from './api-key.entity.ts';
 import { mintApiKey } from './api-key-token.ts';
@@ -34,7 +33,7 @@ export async function createApiKey(work: Work, viewer: Viewer, input: unknown, n
   if (unknown.length) throw badInput([{ field: 'permissions', message: `Unknown permissions: ${unknown.join(', ')}.` }]);
   if (beyond.length) throw badInput([{ field: 'permissions', message: `You cannot grant what you do not hold: ${beyond.join(', ')}.` }]);
   const issued = issueKey(work.em, {
-    user: viewer.user,
+    owner: { userId: viewer.user.id, tenantId: viewer.tenantId },
     name: data.name,
     permissions: [...new Set(data.permissions)] as Permission[],
     expiresAt: data.expiresInDays ? new Date(now.getTime() + data.expiresInDays * 86_400_000) : null,
@@ -51,14 +50,22 @@ export async function createApiKey(work: Work, viewer: Viewer, input: unknown, n
 
 function issueKey(
   em: EntityManager,
-  args: { user: User; name: string; permissions: string[]; expiresAt: Date | null; now: Date; rotatedFromId?: string; autoRotated?: boolean },
+  args: {
+    owner: { userId: string; tenantId: string };
+    name: string;
+    permissions: string[];
+    expiresAt: Date | null;
+    now: Date;
+    rotatedFromId?: string;
+    autoRotated?: boolean;
+  },
 ): IssuedKey {
   const id = randomUUID();
   const { token, secretHash, prefix } = mintApiKey(id);
   const key = em.create(ApiKey, {
     id,
-    tenant: args.user.tenant,
-    user: args.user,
+    tenant: args.owner.tenantId,
+    user: args.owner.userId,
     name: args.name,
     prefix,
     secretHash,
@@ -94,7 +101,7 @@ export function listApiKeys(em: EntityManager, viewer: Viewer, everyone: boolean
 }
 
 /** A key is usable while not revoked, not past its grace after rotation, not expired. */
-export function isUsable(key: ApiKey, now: Date): boolean {
+export function isUsable(key: Pick<ApiKey, 'revokedAt' | 'validUntil' | 'expiresAt'>, now: Date): boolean {
   return !key.revokedAt && (!key.validUntil || now < key.validUntil) && (!key.expiresAt || now < key.expiresAt);
 }
 
@@ -122,7 +129,7 @@ export async function rotateApiKey(
   if (!isUsable(key, now) || key.rotatedToId) throw alreadyDone();
   const lifetime = key.expiresAt ? key.expiresAt.getTime() - key.createdAt.getTime() : null;
   const { key: successor, secret } = issueKey(work.em, {
-    user: key.user,
+    owner: { userId: key.user.id, tenantId: key.tenant.id },
     name: key.name,
     permissions: key.permissions,
     expiresAt: lifetime ? new Date(now.getTime() + lifetime) : null,

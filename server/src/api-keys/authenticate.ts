@@ -1,4 +1,5 @@
-import { isPermission } from '../access/permissions.ts';
+import { type Permission, isPermission } from '../access/permissions.ts';
+import type { ApiKeyView } from '../access/viewer.ts';
 import { AuditEvent } from '../audit/audit-event.entity.ts';
 import type { RequestMeta } from '../context.ts';
 import type { RequestAuth } from '../http/prepare-request.ts';
@@ -25,35 +26,29 @@ const REPORT_INTERVAL_SECONDS = 60;
  */
 export async function authenticateApiKey(services: Services, token: string, meta: RequestMeta): Promise<RequestAuth> {
   const presented = readApiKey(token);
-  const tenantId = presented ? await services.locators.tenantOfApiKey(presented.id) : null;
-  if (!presented || !tenantId) return anonymous;
-  const em = services.db.forTenant(tenantId);
-  const key = await em.findOne(ApiKey, presented.id, { populate: ['user.role', 'tenant'] });
-  if (!key || !sameHash(presented.secretHash, key.secretHash)) return anonymous;
+  const found = presented ? await services.credentials.apiKey(presented.id) : null;
+  if (!presented || !found || !sameHash(presented.secretHash, found.apiKey.secretHash)) return anonymous;
+  const { em, apiKey: key, tenant, user } = found;
   const now = services.clock.now();
   if (!isUsable(key, now)) {
-    if (key.revokedAt || (key.validUntil && now >= key.validUntil)) await reportUseAfterRevocation(services, key, meta);
+    if (key.revokedAt || (key.validUntil && now >= key.validUntil)) await reportUseAfterRevocation(services, tenant.id, key, meta);
     return anonymous;
   }
-  const user = key.user;
   if (user.disabledAt) return anonymous;
   if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_SECONDS * 1000) {
     await em.nativeUpdate(ApiKey, { id: key.id }, { lastUsedAt: now, lastUsedIp: meta.ip });
   }
   const creatorHolds = new Set(user.role.permissions);
-  const permissions = new Set(key.permissions.filter((p) => isPermission(p) && creatorHolds.has(p)));
-  return {
-    viewer: { kind: 'api_key', apiKeyId: key.id, tenantId, tenant: key.tenant, user, permissions: permissions as never, isOwner: false },
-    em,
-  };
+  const permissions = new Set(key.permissions.filter((p): p is Permission => isPermission(p) && creatorHolds.has(p)));
+  return { viewer: { kind: 'api_key', apiKeyId: key.id, tenantId: tenant.id, tenant, user, permissions, isOwner: false }, em };
 }
 
-async function reportUseAfterRevocation(services: Services, key: ApiKey, meta: RequestMeta): Promise<void> {
+async function reportUseAfterRevocation(services: Services, tenantId: string, key: ApiKeyView, meta: RequestMeta): Promise<void> {
   const since = new Date(services.clock.now().getTime() - REPORT_INTERVAL_SECONDS * 1000);
-  const recent = await services.db.forTenant(key.tenant.id).count(AuditEvent, { action: USED_AFTER_REVOCATION, targetId: key.id, occurredAt: { $gt: since } });
+  const recent = await services.db.forTenant(tenantId).count(AuditEvent, { action: USED_AFTER_REVOCATION, targetId: key.id, occurredAt: { $gt: since } });
   if (recent > 0) return;
   const origin = { actorType: 'api_key' as const, actorId: key.user.id, apiKeyId: key.id, sessionId: null, ip: meta.ip, userAgent: meta.userAgent };
-  await inTenantTransaction(services, key.tenant.id, origin, ({ journal }) =>
+  await inTenantTransaction(services, tenantId, origin, ({ journal }) =>
     journal.record({ action: USED_AFTER_REVOCATION, outcome: 'denied', target: { type: 'api_key', id: key.id }, details: { prefix: key.prefix } }),
   );
 }

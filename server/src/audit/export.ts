@@ -18,8 +18,8 @@ export const exportPath = (id: string) => `/audit/exports/${id}`;
 export async function prepareExport(work: Work, viewer: Viewer, filter: Record<string, unknown>, format: ExportFormat, now: Date): Promise<AuditExport> {
   const ticket = work.em.create(AuditExport, {
     id: randomUUID(),
-    tenant: viewer.tenant,
-    user: viewer.user,
+    tenant: viewer.tenantId,
+    user: viewer.user.id,
     format,
     filter: JSON.parse(JSON.stringify(filter)) as Record<string, unknown>,
     createdAt: now,

@@ -88,7 +88,7 @@ export class LiveSockets {
     const session = await em.findOne(Session, sessionId, { populate: ['user.role', 'tenant'] });
     if (!session || session.endedAt || session.user.disabledAt) return null;
     const now = this.services.clock.now();
-    if (isExpired(session, now)) {
+    if (isExpired(session, session.tenant, now)) {
       const system = { actorType: 'system' as const, actorId: null, sessionId: session.id, ip: null, userAgent: null };
       await inTenantTransaction(this.services, socket.tenantId, system, (work) => endSessions(work, { ids: [session.id] }, 'expired', now));
       return null;

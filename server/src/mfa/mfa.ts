@@ -70,7 +70,8 @@ export async function disableTotp(ctx: Context, viewer: SessionViewer, code: { c
 async function verifyPassword(ctx: Context, viewer: SessionViewer, password: string): Promise<void> {
   const { services } = ctx;
   const attempt = await SignInAttempt.begin(services, viewer.tenantId, ctx.meta, `${viewer.tenant.slug}/${viewer.user.email}`, { byCookie: null, byAddress: true });
-  if (!(await services.hasher.verify(viewer.user.passwordHash, password))) {
+  const { passwordHash } = await services.db.forTenant(viewer.tenantId).findOneOrFail(User, viewer.user.id, { fields: ['passwordHash'] });
+  if (!(await services.hasher.verify(passwordHash, password))) {
     throw await attempt.fail(viewer.user, { email: viewer.user.email, reason: 'wrong_current_password' });
   }
   await attempt.succeed();

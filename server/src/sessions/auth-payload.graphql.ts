@@ -3,7 +3,7 @@ import type { Context } from '../context.ts';
 import { setDeviceCookie, setSessionCookie } from '../http/cookies.ts';
 import { TenantRef } from '../tenants/tenant.graphql.ts';
 import { UserRef } from '../users/user.graphql.ts';
-import { sessionViewer } from './authenticate.ts';
+import { sessionViewer } from '../access/viewer.ts';
 import type { SignedIn } from './sign-in.ts';
 import type { Session } from './session.entity.ts';
 import { SessionRef } from './session.graphql.ts';
@@ -34,7 +34,7 @@ export function signedInPayload(ctx: Context, signedIn: SignedIn): AuthPayload {
   const { session, token, user, tenant, deviceToken } = signedIn;
   setSessionCookie(ctx.http, ctx.meta, token, (session.expiresAt.getTime() - Date.now()) / 1000);
   if (deviceToken) setDeviceCookie(ctx.http, ctx.meta, deviceToken);
-  ctx.viewer = sessionViewer(session);
+  ctx.viewer = sessionViewer(tenant, user, session);
   ctx.em = ctx.services.db.forTenant(tenant.id);
   return { token, user, tenant, session };
 }

@@ -1,12 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { isPermission } from '../access/permissions.ts';
-import type { SessionViewer } from '../access/viewer.ts';
+import { type SessionView, type SessionViewer, type TenantView, sessionViewer } from '../access/viewer.ts';
 import type { AuditOrigin } from '../audit/journal.ts';
 import type { RequestMeta } from '../context.ts';
 import type { Services } from '../services.ts';
 import { sameHash } from '../tokens.ts';
 import { inTenantTransaction } from '../unit-of-work.ts';
-import { RetiredSessionSecret, type Session as SessionEntity, Session } from './session.entity.ts';
+import { RetiredSessionSecret, Session } from './session.entity.ts';
 import { readSessionToken } from './session-token.ts';
 import { endSessions, rotateSession } from './sessions.ts';
 
@@ -45,11 +44,11 @@ export async function authenticateSession(
 ): Promise<SessionAuthResult> {
   const presented = readSessionToken(token);
   if (!presented) return anonymous(token !== null);
-  const tenantId = await services.locators.tenantOfSession(presented.sessionId);
-  if (!tenantId) return anonymous(true);
-  const em = services.db.forTenant(tenantId);
-  const session = await em.findOne(Session, presented.sessionId, { populate: ['user.role', 'tenant'] });
-  if (!session || session.endedAt || session.user.disabledAt) return anonymous(true);
+  const found = await services.credentials.session(presented.sessionId);
+  if (!found) return anonymous(true);
+  const { em, session, tenant, user } = found;
+  const tenantId = tenant.id;
+  if (session.endedAt || user.disabledAt) return anonymous(true);
 
   const now = services.clock.now();
   const match = await matchSecret(em, session, presented.secretHash, now);
@@ -62,18 +61,16 @@ export async function authenticateSession(
     );
     return anonymous(true);
   }
-  if (isExpired(session, now)) {
+  if (isExpired(session, tenant, now)) {
     await inTenantTransaction(services, tenantId, { ...origin, actorType: 'system', actorId: null }, (work) =>
       endSessions(work, { ids: [session.id] }, 'expired', now),
     );
     return anonymous(true);
   }
 
-  const viewer = sessionViewer(session);
-  if (options.rotate && match === 'current' && secondsSince(session.rotatedAt, now) >= session.tenant.rotationIntervalSeconds) {
-    const rotatedToken = await inTenantTransaction(services, tenantId, origin, (work) =>
-      rotateSession(work, session, session.tenant, now),
-    );
+  const viewer = sessionViewer(tenant, user, session);
+  if (options.rotate && match === 'current' && secondsSince(session.rotatedAt, now) >= tenant.rotationIntervalSeconds) {
+    const rotatedToken = await inTenantTransaction(services, tenantId, origin, (work) => rotateSession(work, session, tenant, now));
     return { viewer, em, rotatedToken: rotatedToken ?? undefined, clearToken: false };
   }
   if (options.touch && secondsSince(session.lastSeenAt, now) >= LAST_SEEN_RESOLUTION_SECONDS) {
@@ -82,7 +79,7 @@ export async function authenticateSession(
   return { viewer, em, clearToken: false };
 }
 
-async function matchSecret(em: EntityManager, session: SessionEntity, secretHash: string, now: Date): Promise<SecretMatch> {
+async function matchSecret(em: EntityManager, session: SessionView, secretHash: string, now: Date): Promise<SecretMatch> {
   if (sameHash(secretHash, session.secretHash)) return 'current';
   if (session.previousSecretHash && sameHash(secretHash, session.previousSecretHash)) {
     return session.previousValidUntil && now <= session.previousValidUntil ? 'grace' : 'reused';
@@ -92,24 +89,12 @@ async function matchSecret(em: EntityManager, session: SessionEntity, secretHash
 }
 
 /** Idle: no activity within the tenant's idle timeout. Absolute: past the lifetime set at sign-in. */
-export function isExpired(session: SessionEntity, now: Date): boolean {
-  return now >= session.expiresAt || secondsSince(session.lastSeenAt, now) >= session.tenant.idleTimeoutSeconds;
+export function isExpired(session: SessionView, tenant: TenantView, now: Date): boolean {
+  return now >= session.expiresAt || secondsSince(session.lastSeenAt, now) >= tenant.idleTimeoutSeconds;
 }
 
-export function sessionViewer(session: SessionEntity): SessionViewer {
-  const role = session.user.role;
-  return {
-    kind: 'session',
-    tenantId: session.tenant.id,
-    tenant: session.tenant,
-    user: session.user,
-    session,
-    permissions: new Set(role.permissions.filter(isPermission)),
-    isOwner: role.builtIn === 'owner',
-  };
-}
 
-function originFor(session: SessionEntity, meta: RequestMeta): AuditOrigin {
+function originFor(session: SessionView, meta: RequestMeta): AuditOrigin {
   return { actorType: 'user', actorId: session.user.id, sessionId: session.id, ip: meta.ip, userAgent: meta.userAgent };
 }
 

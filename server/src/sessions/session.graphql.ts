@@ -1,7 +1,7 @@
 import { builder } from '../builder.ts';
-import type { Session } from './session.entity.ts';
+import type { SessionView } from '../access/viewer.ts';
 
-export const SessionRef = builder.objectRef<Session>('Session').implement({
+export const SessionRef = builder.objectRef<SessionView>('Session').implement({
   authScopes: { authenticated: true },
   fields: (t) => ({
     id: t.exposeID('id'),

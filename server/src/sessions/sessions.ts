@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
+import type { SessionView, TenantView } from '../access/viewer.ts';
 import type { RequestMeta } from '../context.ts';
 import type { Tenant } from '../tenants/tenant.entity.ts';
 import type { Work } from '../unit-of-work.ts';
@@ -49,12 +50,7 @@ export async function openSession(
 }
 
 /** A new secret for the same session; the old one stays valid for the tenant's grace window. */
-export async function rotateSession(
-  work: Work,
-  session: SessionEntity,
-  tenant: Tenant,
-  now: Date,
-): Promise<string | null> {
+export async function rotateSession(work: Work, session: SessionView, tenant: TenantView, now: Date): Promise<string | null> {
   const { token, secretHash } = mintSessionSecret(session.id);
   // Conditional on the secret we saw: of two concurrent rotations, exactly one wins.
   const updated = await work.em.nativeUpdate(

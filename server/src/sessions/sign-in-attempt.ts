@@ -32,7 +32,7 @@ export class SignInAttempt {
   }
 
   /** Journals the failure (and a lock it caused) and returns the error the client gets. */
-  async fail(user: User | null, details: Record<string, unknown>) {
+  async fail(user: { id: string } | null, details: Record<string, unknown>) {
     const locks = this.reservations.filter((r) => r.locksOnFailure);
     const origin: AuditOrigin = { actorType: user ? 'user' : 'anonymous', actorId: user?.id ?? null, sessionId: null, ip: this.meta.ip, userAgent: this.meta.userAgent };
     await inTenantTransaction(this.services, this.tenantId, origin, async ({ journal }) => {

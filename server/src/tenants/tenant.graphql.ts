@@ -1,7 +1,7 @@
 import { builder } from '../builder.ts';
-import type { Tenant } from './tenant.entity.ts';
+import type { TenantView } from '../access/viewer.ts';
 
-export const SessionPolicyRef = builder.objectRef<Tenant>('SessionPolicy').implement({
+export const SessionPolicyRef = builder.objectRef<TenantView>('SessionPolicy').implement({
   description: 'Session lifetimes of the company, in seconds.',
   authScopes: { authenticated: true },
   fields: (t) => ({
@@ -12,7 +12,7 @@ export const SessionPolicyRef = builder.objectRef<Tenant>('SessionPolicy').imple
   }),
 });
 
-export const TenantRef = builder.objectRef<Tenant>('Tenant').implement({
+export const TenantRef = builder.objectRef<TenantView>('Tenant').implement({
   authScopes: { authenticated: true },
   fields: (t) => ({
     id: t.exposeID('id'),

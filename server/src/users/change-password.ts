@@ -32,7 +32,8 @@ export async function changePassword(ctx: Context, viewer: SessionViewer, input:
   if (newPassword === currentPassword) problems.push({ field: 'newPassword', message: 'Choose a password different from the current one.' });
   const user = viewer.user;
   const attempt = await SignInAttempt.begin(services, viewer.tenantId, meta, `${viewer.tenant.slug}/${user.email}`, { byCookie: null, byAddress: true });
-  if (!(await services.hasher.verify(user.passwordHash, currentPassword))) {
+  const { passwordHash: currentHash } = await services.db.forTenant(viewer.tenantId).findOneOrFail(User, user.id, { fields: ['passwordHash'] });
+  if (!(await services.hasher.verify(currentHash, currentPassword))) {
     throw await attempt.fail(user, { email: user.email, reason: 'wrong_current_password' });
   }
   await attempt.succeed();

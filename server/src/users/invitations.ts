@@ -32,11 +32,11 @@ export async function inviteUser(work: Work, viewer: Viewer, input: unknown, now
   const secret = newSecret();
   const invitation = work.em.create(Invitation, {
     id,
-    tenant: viewer.tenant,
+    tenant: viewer.tenantId,
     email,
     role,
     secretHash: hashSecret(secret),
-    invitedBy: viewer.user,
+    invitedBy: viewer.user.id,
     createdAt: now,
     expiresAt: new Date(now.getTime() + INVITATION_LIFETIME_SECONDS * 1000),
     acceptedAt: null,

@@ -1,14 +1,14 @@
-import { wrap } from '@mikro-orm/core';
+import { Utils, wrap } from '@mikro-orm/core';
 import { RoleRef } from '../access/role.graphql.ts';
 import { builder } from '../builder.ts';
 import { tenantEmOf, viewerOf } from '../context.ts';
 import { SignInThrottle } from '../sessions/sign-in-throttle.entity.ts';
 import { throttleKey } from '../sessions/sign-in-throttle.ts';
-import type { User } from './user.entity.ts';
+import type { UserView } from '../access/viewer.ts';
 
 export const UserStatus = builder.enumType('UserStatus', { values: ['ACTIVE', 'DISABLED'] as const });
 
-export const UserRef = builder.objectRef<User>('User').implement({
+export const UserRef = builder.objectRef<UserView>('User').implement({
   authScopes: { authenticated: true },
   fields: (t) => ({
     id: t.exposeID('id'),
@@ -17,7 +17,8 @@ export const UserRef = builder.objectRef<User>('User').implement({
     role: t.field({
       type: RoleRef,
       resolve: async (user) => {
-        if (!wrap(user.role).isInitialized()) await wrap(user.role).init();
+        // The viewer's user carries its role as plain values; an entity's role may still be a reference.
+        if (Utils.isEntity(user.role) && !wrap(user.role).isInitialized()) await wrap(user.role).init();
         return user.role;
       },
     }),

@@ -68,6 +68,32 @@ export class Migration20261123235959_security extends Migration {
       this.addSql(`grant execute on function ${locator.name} to ${APP_ROLE};`);
     }
 
+    // Authentication in one round trip, batched: each credential's row with its user (never its password
+    // hash or TOTP secret), role and tenant, for the application to check before it sets that tenant.
+    const userColumns = "to_jsonb(u) - 'password_hash' - 'totp_secret_enc'";
+    this.addSql(`create function vigil_session_auth(p_ids uuid[]) returns setof json language plpgsql stable
+      security definer set search_path = pg_catalog, public as $$ begin
+        return query select json_build_object('tenant', to_json(t), 'role', to_json(r), 'user', ${userColumns}, 'session', to_json(s))
+          from session s
+          join app_user u on u.id = s.user_id and u.tenant_id = s.tenant_id
+          join role r on r.id = u.role_id and r.tenant_id = s.tenant_id
+          join tenant t on t.id = s.tenant_id
+          where s.id = any(p_ids);
+      end $$;`);
+    this.addSql(`create function vigil_api_key_auth(p_ids uuid[]) returns setof json language plpgsql stable
+      security definer set search_path = pg_catalog, public as $$ begin
+        return query select json_build_object('tenant', to_json(t), 'role', to_json(r), 'user', ${userColumns}, 'apiKey', to_jsonb(k) - 'pending_secret_enc')
+          from api_key k
+          join app_user u on u.id = k.user_id and u.tenant_id = k.tenant_id
+          join role r on r.id = u.role_id and r.tenant_id = k.tenant_id
+          join tenant t on t.id = k.tenant_id
+          where k.id = any(p_ids);
+      end $$;`);
+    for (const fn of ['vigil_session_auth', 'vigil_api_key_auth']) {
+      this.addSql(`revoke all on function ${fn} from public;`);
+      this.addSql(`grant execute on function ${fn} to ${APP_ROLE};`);
+    }
+
     // Background jobs visit each tenant in turn, under that tenant's setting.
     this.addSql(`create function vigil_tenant_ids() returns setof uuid language sql stable
       security definer set search_path = pg_catalog, public as $$
