@@ -1,8 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.ts';
-import { type ActorType, AuditEvent, type AuditOutcome } from './audit-event.entity.ts';
-import { type ChainedFields, GENESIS_HASH, chainHash } from './chain.ts';
+import type { ActorType, AuditOutcome } from './audit-event.entity.ts';
+import { type ChainedFields, canonicalAroundSeq } from './chain.ts';
 
 /** Who acts and from where; filled from the request so callers only say what happened. */
 export interface AuditOrigin {
@@ -28,18 +28,13 @@ export interface AuditEntry {
 
 export type RecordedEvent = ChainedFields & { hash: string; prevHash: string };
 
-interface ChainHead {
-  seq: number;
-  hash: string;
-}
-
 /**
- * Appends to one tenant's journal inside the caller's transaction. The per-tenant advisory lock
- * makes seq gap-free and keeps commits in seq order, so live readers never see seq n+1 before n.
+ * Appends to one tenant's journal inside the caller's transaction, one statement per entry: the
+ * database function takes the per-tenant advisory lock, which makes seq gap-free and keeps commits in
+ * seq order (live readers never see seq n+1 before n), and computes the chain hash.
  */
 export class JournalWriter {
   readonly recorded: RecordedEvent[] = [];
-  #head: ChainHead | null = null;
 
   constructor(
     private readonly em: EntityManager,
@@ -49,11 +44,9 @@ export class JournalWriter {
   ) {}
 
   async record(entry: AuditEntry): Promise<RecordedEvent> {
-    const head = await this.#lockedHead();
-    const fields: ChainedFields = {
+    const fields: Omit<ChainedFields, 'seq'> = {
       id: randomUUID(),
       tenantId: this.tenantId,
-      seq: head.seq + 1,
       occurredAt: this.clock.now(),
       action: entry.action,
       outcome: entry.outcome ?? 'success',
@@ -66,24 +59,14 @@ export class JournalWriter {
       sessionId: this.origin.sessionId,
       details: jsonSafe(this.origin.apiKeyId && !entry.actor ? { ...entry.details, apiKeyId: this.origin.apiKeyId } : (entry.details ?? {})),
     };
-    const event = { ...fields, prevHash: head.hash, hash: chainHash(head.hash, fields) };
-    const { tenantId, ...columns } = event;
-    await this.em.insert(AuditEvent, { ...columns, tenant: tenantId });
-    this.#head = { seq: event.seq, hash: event.hash };
+    const { prefix, suffix } = canonicalAroundSeq(fields);
+    const [appended] = await this.em.execute<Array<{ seq: string | number; prev_hash: string; hash: string }>>(
+      'select seq, prev_hash, hash from vigil_append_audit(?, ?, ?, ?::jsonb)',
+      [this.tenantId, prefix, suffix, JSON.stringify({ ...fields, occurredAt: fields.occurredAt.toISOString() })],
+    );
+    const event: RecordedEvent = { ...fields, seq: Number(appended.seq), prevHash: appended.prev_hash, hash: appended.hash };
     this.recorded.push(event);
     return event;
-  }
-
-  async #lockedHead(): Promise<ChainHead> {
-    if (this.#head) return this.#head;
-    await this.em.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`vigil.audit:${this.tenantId}`]);
-    const last = await this.em.findOne(
-      AuditEvent,
-      { tenant: this.tenantId },
-      { orderBy: { seq: 'desc' }, fields: ['seq', 'hash'] },
-    );
-    this.#head = last ? { seq: last.seq, hash: last.hash } : { seq: 0, hash: GENESIS_HASH };
-    return this.#head;
   }
 }
 

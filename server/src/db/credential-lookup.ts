@@ -82,6 +82,22 @@ export class CredentialLookup {
   }
 }
 
+export interface SignInAccount {
+  tenant: TenantView;
+  /** Null when no user has this email in the tenant. */
+  user: (UserView & { passwordHash: string }) | null;
+}
+
+/** The tenant of a company address and its user with an email, with the password hash, or null. */
+export async function signInAccount(db: Database, slug: string, email: string): Promise<SignInAccount | null> {
+  const [result] = await db.prepared<{ row: Snapshot | string | null }>('vigil_sign_in_account', 'select vigil_sign_in_account($1, $2) as row', [slug, email]);
+  const row = typeof result?.row === 'string' ? (JSON.parse(result.row) as Snapshot) : result?.row;
+  if (!row) return null;
+  if (!row.user) return { tenant: tenantOf(row.tenant), user: null };
+  const { tenant, user } = common(db, row);
+  return { tenant, user: { ...user, passwordHash: String(row.user.password_hash) } };
+}
+
 function batchOf(db: Database, fn: 'vigil_session_auth' | 'vigil_api_key_auth', key: 'session' | 'apiKey') {
   return new DataLoader<string, Snapshot | null>(
     async (ids) => {
@@ -98,18 +114,8 @@ function batchOf(db: Database, fn: 'vigil_session_auth' | 'vigil_api_key_auth', 
   );
 }
 
-function common(db: Database, row: Record<string, Row>) {
-  const { tenant: t, role: r, user: u } = row;
-  const role: RoleView = {
-    id: String(r.id),
-    name: String(r.name),
-    description: String(r.description),
-    permissions: r.permissions as string[],
-    builtIn: text(r.built_in),
-    createdAt: time(r.created_at)!,
-    updatedAt: time(r.updated_at)!,
-  };
-  const tenant: TenantView = {
+function tenantOf(t: Row): TenantView {
+  return {
     id: String(t.id),
     slug: String(t.slug),
     name: String(t.name),
@@ -119,6 +125,20 @@ function common(db: Database, row: Record<string, Row>) {
     rotationIntervalSeconds: Number(t.rotation_interval_seconds),
     rotationGraceSeconds: Number(t.rotation_grace_seconds),
     apiKeyMaxAgeDays: Number(t.api_key_max_age_days),
+  };
+}
+
+function common(db: Database, row: Record<string, Row>) {
+  const { role: r, user: u } = row;
+  const tenant = tenantOf(row.tenant);
+  const role: RoleView = {
+    id: String(r.id),
+    name: String(r.name),
+    description: String(r.description),
+    permissions: r.permissions as string[],
+    builtIn: text(r.built_in),
+    createdAt: time(r.created_at)!,
+    updatedAt: time(r.updated_at)!,
   };
   const user: UserView = {
     id: String(u.id),

@@ -17,14 +17,14 @@ import { acceptTotp } from './totp.ts';
 export const CHALLENGE_LIFETIME_SECONDS = 5 * 60;
 
 /** After a correct password, when TOTP is on: a single-use proof that the first factor passed. */
-export async function issueSignInChallenge(services: Services, meta: RequestMeta, user: User) {
+export async function issueSignInChallenge(services: Services, meta: RequestMeta, tenantId: string, user: { id: string }) {
   const id = randomUUID();
   const secret = newSecret();
   const now = services.clock.now();
   const expiresAt = new Date(now.getTime() + CHALLENGE_LIFETIME_SECONDS * 1000);
   const origin = { actorType: 'user' as const, actorId: user.id, sessionId: null, ip: meta.ip, userAgent: meta.userAgent };
-  await inTenantTransaction(services, user.tenant.id, origin, async ({ em, journal }) => {
-    em.create(SignInChallenge, { id, tenant: user.tenant, user, secretHash: hashSecret(secret), createdAt: now, expiresAt, usedAt: null });
+  await inTenantTransaction(services, tenantId, origin, async ({ em, journal }) => {
+    em.create(SignInChallenge, { id, tenant: tenantId, user: user.id, secretHash: hashSecret(secret), createdAt: now, expiresAt, usedAt: null });
     await em.flush();
     await journal.record({ action: 'session.totp_challenged', target: { type: 'user', id: user.id } });
   });
@@ -60,7 +60,7 @@ export async function completeTotpSignIn(services: Services, meta: RequestMeta, 
     throw invalid();
   }
   const user = challenge.user;
-  const device = await recognizeDevice(em, user, meta);
+  const device = await recognizeDevice(em, user.id, meta);
   const attempt = await SignInAttempt.begin(services, tenantId, meta, `${user.tenant.slug}/${user.email}`, device);
 
   const secret = user.totpSecretEnc ? services.keys.decrypt(user.totpSecretEnc) : null;

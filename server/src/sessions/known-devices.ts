@@ -3,54 +3,50 @@ import { randomUUID } from 'node:crypto';
 import type { RequestMeta } from '../context.ts';
 import { formatIdSecret, hashSecret, newSecret, parseIdSecret, sameHash } from '../tokens.ts';
 import type { Work } from '../unit-of-work.ts';
-import type { User } from '../users/user.entity.ts';
 import { type KnownDevice as KnownDeviceEntity, KnownDevice } from './known-device.entity.ts';
 
 export interface Recognition {
   /** The device proved itself with its cookie. */
   byCookie: KnownDeviceEntity | null;
-  /** Seen before from the same address with the same user agent, but without the cookie. */
-  byAddress: boolean;
+  /** A first sign-in (sign-up, accepted invitation) is not news: no new-device event. */
+  quiet?: boolean;
 }
 
-export async function recognizeDevice(em: EntityManager, user: User, meta: RequestMeta): Promise<Recognition> {
+/** The browser's device cookie, if it is one of this user's known devices. */
+export async function recognizeDevice(em: EntityManager, userId: string, meta: RequestMeta): Promise<Recognition> {
   const presented = parseIdSecret(meta.deviceToken);
-  if (presented) {
-    const device = await em.findOne(KnownDevice, { id: presented.id, user: user.id });
-    if (device && sameHash(hashSecret(presented.secret), device.secretHash)) return { byCookie: device, byAddress: false };
-  }
-  const seen = await em.count(KnownDevice, { user: user.id, ip: meta.ip, userAgent: truncate(meta.userAgent) });
-  return { byCookie: null, byAddress: seen > 0 };
+  if (!presented) return { byCookie: null };
+  const device = await em.findOne(KnownDevice, { id: presented.id, user: userId });
+  return { byCookie: device && sameHash(hashSecret(presented.secret), device.secretHash) ? device : null };
 }
 
 /**
  * Records the device of a successful sign-in. Returns a new device cookie when the client has none,
  * and journals `session.new_device` when neither the cookie nor the address/agent pair was known.
  */
-export async function rememberDevice(work: Work, user: User, meta: RequestMeta, known: Recognition, now: Date): Promise<string | null> {
+export async function rememberDevice(work: Work, owner: { tenantId: string; userId: string }, meta: RequestMeta, known: Recognition, now: Date): Promise<string | null> {
   if (known.byCookie) {
-    known.byCookie.lastSeenAt = now;
-    known.byCookie.ip = meta.ip;
-    known.byCookie.userAgent = truncate(meta.userAgent);
+    await work.em.nativeUpdate(KnownDevice, { id: known.byCookie.id }, { lastSeenAt: now, ip: meta.ip, userAgent: truncate(meta.userAgent) });
     return null;
   }
+  const seenFromHere = known.quiet || (await work.em.count(KnownDevice, { user: owner.userId, ip: meta.ip, userAgent: truncate(meta.userAgent) })) > 0;
   const id = randomUUID();
   const secret = newSecret();
   work.em.create(KnownDevice, {
     id,
-    tenant: user.tenant,
-    user,
+    tenant: owner.tenantId,
+    user: owner.userId,
     secretHash: hashSecret(secret),
     ip: meta.ip,
     userAgent: truncate(meta.userAgent),
     firstSeenAt: now,
     lastSeenAt: now,
   });
-  if (!known.byAddress) {
+  if (!seenFromHere) {
     await work.journal.record({
       action: 'session.new_device',
-      actor: { type: 'user', id: user.id },
-      target: { type: 'user', id: user.id },
+      actor: { type: 'user', id: owner.userId },
+      target: { type: 'user', id: owner.userId },
       details: { deviceId: id },
     });
   }

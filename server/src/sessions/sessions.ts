@@ -2,9 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
 import type { SessionView, TenantView } from '../access/viewer.ts';
 import type { RequestMeta } from '../context.ts';
-import type { Tenant } from '../tenants/tenant.entity.ts';
 import type { Work } from '../unit-of-work.ts';
-import type { User } from '../users/user.entity.ts';
 import { type Session as SessionEntity, Session, type SessionEndReason, RetiredSessionSecret } from './session.entity.ts';
 import { mintSessionSecret } from './session-token.ts';
 
@@ -17,15 +15,15 @@ export interface IssuedSession {
 /** Always a new session with a new id: a token known before sign-in is never upgraded (no fixation). */
 export async function openSession(
   work: Work,
-  args: { tenant: Tenant; user: User; authMethod: 'password' | 'password+totp'; meta: RequestMeta; now: Date },
+  args: { tenant: TenantView; user: { id: string }; authMethod: 'password' | 'password+totp'; meta: RequestMeta; now: Date },
 ): Promise<IssuedSession> {
   const { tenant, user, meta, now } = args;
   const id = randomUUID();
   const { token, secretHash } = mintSessionSecret(id);
   const session = work.em.create(Session, {
     id,
-    tenant,
-    user,
+    tenant: tenant.id,
+    user: user.id,
     secretHash,
     previousSecretHash: null,
     previousValidUntil: null,

@@ -3,12 +3,11 @@ import type { AuditOrigin } from '../audit/journal.ts';
 import type { RequestMeta } from '../context.ts';
 import { ErrorCode, clientError } from '../errors.ts';
 import type { Services } from '../services.ts';
-import type { Tenant } from '../tenants/tenant.entity.ts';
 import { type Work, inTenantTransaction } from '../unit-of-work.ts';
-import type { User } from '../users/user.entity.ts';
+import type { TenantView, UserView } from '../access/viewer.ts';
 import { type Recognition, rememberDevice } from './known-devices.ts';
 import { type IssuedSession, openSession } from './sessions.ts';
-import { ACCOUNT_RULE, ADDRESS_RULE, type Reservation, releaseAttempt, reserveAttempt, throttleKey } from './sign-in-throttle.ts';
+import { ACCOUNT_RULE, ADDRESS_RULE, type Reservation, releaseAttempts, reserveAttempts, throttleKey } from './sign-in-throttle.ts';
 
 /**
  * One attempt to prove identity (password or confirmation code), counted against the client address
@@ -23,12 +22,16 @@ export class SignInAttempt {
   ) {}
 
   static async begin(services: Services, tenantId: string, meta: RequestMeta, account: string, device: Recognition): Promise<SignInAttempt> {
-    const em = services.db.unscoped();
-    const now = services.clock.now();
-    const address = await reserveAttempt(em, throttleKey('ip', meta.ip ?? 'unknown'), ADDRESS_RULE, now);
     const accountKey = device.byCookie ? throttleKey('device', device.byCookie.id) : throttleKey('account', tenantId, account);
-    const byAccount = await reserveAttempt(em, accountKey, ACCOUNT_RULE, now);
-    return new SignInAttempt(services, tenantId, meta, [address, byAccount]);
+    const reservations = await reserveAttempts(
+      services.db.unscoped(),
+      [
+        { key: throttleKey('ip', meta.ip ?? 'unknown'), rule: ADDRESS_RULE },
+        { key: accountKey, rule: ACCOUNT_RULE },
+      ],
+      services.clock.now(),
+    );
+    return new SignInAttempt(services, tenantId, meta, reservations);
   }
 
   /** Journals the failure (and a lock it caused) and returns the error the client gets. */
@@ -52,9 +55,7 @@ export class SignInAttempt {
 
   async succeed(): Promise<void> {
     const [address, account] = this.reservations;
-    const em = this.services.db.unscoped();
-    await releaseAttempt(em, address, false);
-    await releaseAttempt(em, account, true);
+    await releaseAttempts(this.services.db.unscoped(), account, address);
   }
 }
 
@@ -63,12 +64,12 @@ export async function completeSignIn(
   services: Services,
   meta: RequestMeta,
   args: {
-    user: User;
-    tenant: Tenant;
+    user: UserView;
+    tenant: TenantView;
     device: Recognition;
     authMethod: 'password' | 'password+totp';
-    /** The EntityManager the user was loaded or created in. */
-    em: EntityManager;
+    /** The EntityManager holding entities created for this sign-in (sign-up, invitation), if any. */
+    em?: EntityManager;
     extra?: (work: Work) => Promise<void>;
   },
 ): Promise<IssuedSession & { deviceToken: string | null }> {
@@ -78,7 +79,7 @@ export async function completeSignIn(
   return inTenantTransaction(services, tenant.id, origin, async (work) => {
     await args.extra?.(work);
     const issued = await openSession(work, { tenant, user, authMethod: args.authMethod, meta, now });
-    const deviceToken = await rememberDevice(work, user, meta, args.device, now);
+    const deviceToken = await rememberDevice(work, { tenantId: tenant.id, userId: user.id }, meta, args.device, now);
     return { ...issued, deviceToken };
-  }, args.em);
+  }, args.em ?? services.db.forTenant(tenant.id));
 }

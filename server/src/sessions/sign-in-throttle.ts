@@ -1,5 +1,4 @@
-import { type EntityManager, raw } from '@mikro-orm/postgresql';
-import { LockMode } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { rateLimited } from '../errors.ts';
 import { hashSecret } from '../tokens.ts';
 import { SignInThrottle } from './sign-in-throttle.entity.ts';
@@ -30,49 +29,32 @@ export interface Reservation {
 export const throttleKey = (...parts: string[]) => hashSecret(parts.join(':'));
 
 /**
- * Counts an attempt before the password is checked, under a row lock, so that parallel requests and
- * aliases inside one request are counted one by one. Throws RATE_LIMITED while delayed or locked.
+ * Counts an attempt on each key, in order, before the password is checked, under the row lock of an
+ * upsert in one statement (vigil_reserve_sign_in), so parallel requests and instances count one by one.
+ * Throws RATE_LIMITED at the first key that is locked or must still wait.
  */
-export async function reserveAttempt(em: EntityManager, key: string, rule: ThrottleRule, now: Date): Promise<Reservation> {
-  return em.transactional(async (tx) => {
-    await tx.upsert(SignInThrottle, { key, failures: 0, lastAttemptAt: now, lockedUntil: null }, { onConflictAction: 'ignore' });
-    const state = await tx.findOneOrFail(SignInThrottle, key, { lockMode: LockMode.PESSIMISTIC_WRITE });
-    if (state.lockedUntil && state.lockedUntil > now) throw rateLimited(secondsUntil(state.lockedUntil, now));
-    if (now.getTime() - state.lastAttemptAt.getTime() > rule.windowSeconds * 1000) state.failures = 0;
-    const waitUntil = new Date(state.lastAttemptAt.getTime() + delaySeconds(state.failures, rule) * 1000);
-    if (waitUntil > now) throw rateLimited(secondsUntil(waitUntil, now));
-    state.failures += 1;
-    state.lastAttemptAt = now;
-    const locksOnFailure = state.failures >= rule.lockAt;
-    if (locksOnFailure) {
-      state.failures = 0;
-      state.lockedUntil = new Date(now.getTime() + rule.lockSeconds * 1000);
-    } else {
-      state.lockedUntil = null;
-    }
-    return { key, rule, locksOnFailure };
-  });
+export async function reserveAttempts(em: EntityManager, attempts: Array<{ key: string; rule: ThrottleRule }>, now: Date): Promise<Reservation[]> {
+  const [{ outcome }] = await em.execute<Array<{ outcome: ReserveOutcome | string }>>('select vigil_reserve_sign_in(?, ?::jsonb) as outcome', [
+    now,
+    JSON.stringify(attempts.map(({ key, rule }) => ({ key, ...rule }))),
+  ]);
+  const result: ReserveOutcome = typeof outcome === 'string' ? JSON.parse(outcome) : outcome;
+  if ('retryAfter' in result) throw rateLimited(Number(result.retryAfter));
+  return result.reserved.map((r, i) => ({ key: r.key, rule: attempts[i].rule, locksOnFailure: r.locksOnFailure }));
 }
 
-/** A success forgives: the account key is cleared; an address only gets its attempt back. */
-export async function releaseAttempt(em: EntityManager, reservation: Reservation, forgetAll: boolean): Promise<void> {
-  if (forgetAll) {
-    await em.nativeDelete(SignInThrottle, { key: reservation.key });
-  } else if (!reservation.locksOnFailure) {
-    await em.nativeUpdate(SignInThrottle, { key: reservation.key, failures: { $gt: 0 } }, { failures: raw('failures - 1') });
-  }
+type ReserveOutcome = { retryAfter: number } | { reserved: Array<{ key: string; locksOnFailure: boolean }> };
+
+/** A success forgives: the account's count is cleared, the address only gets this attempt back. */
+export async function releaseAttempts(em: EntityManager, account: Reservation, address: Reservation): Promise<void> {
+  await em.execute(
+    `with forgiven as (delete from sign_in_throttle where key = ?)
+     update sign_in_throttle set failures = failures - 1 where key = ? and failures > 0 and locked_until is null`,
+    [account.key, address.key],
+  );
 }
 
 /** An owner or administrator lifts a lock early. */
 export async function clearThrottle(em: EntityManager, key: string): Promise<void> {
   await em.nativeDelete(SignInThrottle, { key });
-}
-
-function delaySeconds(failures: number, rule: ThrottleRule): number {
-  if (failures < rule.delayFrom) return 0;
-  return Math.min(2 ** (failures - rule.delayFrom), rule.maxDelaySeconds);
-}
-
-function secondsUntil(then: Date, now: Date): number {
-  return Math.max(1, Math.ceil((then.getTime() - now.getTime()) / 1000));
 }

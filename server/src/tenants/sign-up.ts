@@ -63,7 +63,7 @@ export async function signUp(services: Services, meta: RequestMeta, input: unkno
     const issued = await completeSignIn(services, meta, {
       user,
       tenant,
-      device: { byCookie: null, byAddress: true },
+      device: { byCookie: null, quiet: true },
       authMethod: 'password',
       em,
       extra: async ({ em: tx, journal }) => {

@@ -84,7 +84,7 @@ export async function acceptInvitation(services: Services, meta: RequestMeta, in
     const issued = await completeSignIn(services, meta, {
       user,
       tenant: invitation.tenant,
-      device: { byCookie: null, byAddress: true },
+      device: { byCookie: null, quiet: true },
       authMethod: 'password',
       em,
       extra: async (work) => {

@@ -1,8 +1,8 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261123121848_initial extends Migration {
+export class Migration20261123122720_initial extends Migration {
 
-  override name = 'Migration20261123121848_initial';
+  override name = 'Migration20261123122720_initial';
 
   override up(): void | Promise<void> {
     this.addSql(`create table "scheduled_job" ("name" varchar(60) not null, "leased_until" timestamptz null, "last_run_at" timestamptz null, primary key ("name"));`);
