@@ -90,8 +90,13 @@ export interface SignInAccount {
 
 /** The tenant of a company address and its user with an email, with the password hash, or null. */
 export async function signInAccount(db: Database, slug: string, email: string): Promise<SignInAccount | null> {
-  const [result] = await db.prepared<{ row: Snapshot | string | null }>('vigil_sign_in_account', 'select vigil_sign_in_account($1, $2) as row', [slug, email]);
-  const row = typeof result?.row === 'string' ? (JSON.parse(result.row) as Snapshot) : result?.row;
+  const [result] = await db.prepared<{ row: unknown }>('vigil_sign_in_account', 'select vigil_sign_in_account($1, $2) as row', [slug, email]);
+  return readSignInAccount(db, result?.row);
+}
+
+/** The result of vigil_sign_in_account, as returned by the driver (JSON text or parsed). */
+export function readSignInAccount(db: Database, value: unknown): SignInAccount | null {
+  const row = typeof value === 'string' ? (JSON.parse(value) as Snapshot) : (value as Snapshot | null | undefined);
   if (!row) return null;
   if (!row.user) return { tenant: tenantOf(row.tenant), user: null };
   const { tenant, user } = common(db, row);

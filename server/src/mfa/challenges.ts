@@ -61,7 +61,7 @@ export async function completeTotpSignIn(services: Services, meta: RequestMeta, 
   }
   const user = challenge.user;
   const device = await recognizeDevice(em, user.id, meta);
-  const attempt = await SignInAttempt.begin(services, tenantId, meta, `${user.tenant.slug}/${user.email}`, device);
+  const attempt = await SignInAttempt.begin(services, tenantId, meta, { slug: user.tenant.slug, email: user.email }, device);
 
   const secret = user.totpSecretEnc ? services.keys.decrypt(user.totpSecretEnc) : null;
   const step = code && secret ? await acceptTotp(secret, code, now, user.totpLastStep ?? null) : null;

@@ -51,7 +51,7 @@ export async function disableTotp(ctx: Context, viewer: SessionViewer, code: { c
   const user = await em.findOneOrFail(User, viewer.user.id);
   if (!user.totpEnabledAt || !user.totpSecretEnc) throw conflict('Confirmation codes are not on.');
   const now = services.clock.now();
-  const attempt = await SignInAttempt.begin(services, viewer.tenantId, ctx.meta, `${viewer.tenant.slug}/${user.email}`, { byCookie: null });
+  const attempt = await SignInAttempt.begin(services, viewer.tenantId, ctx.meta, { slug: viewer.tenant.slug, email: user.email }, { byCookie: null });
   const step = code.code ? await acceptTotp(services.keys.decrypt(user.totpSecretEnc), code.code, now, user.totpLastStep ?? null) : null;
   const recoveryValid = code.recoveryCode ? await isUnusedRecoveryCode(em, user, code.recoveryCode) : false;
   if (step === null && !recoveryValid) {
@@ -69,7 +69,7 @@ export async function disableTotp(ctx: Context, viewer: SessionViewer, code: { c
 
 async function verifyPassword(ctx: Context, viewer: SessionViewer, password: string): Promise<void> {
   const { services } = ctx;
-  const attempt = await SignInAttempt.begin(services, viewer.tenantId, ctx.meta, `${viewer.tenant.slug}/${viewer.user.email}`, { byCookie: null });
+  const attempt = await SignInAttempt.begin(services, viewer.tenantId, ctx.meta, { slug: viewer.tenant.slug, email: viewer.user.email }, { byCookie: null });
   const { passwordHash } = await services.db.forTenant(viewer.tenantId).findOneOrFail(User, viewer.user.id, { fields: ['passwordHash'] });
   if (!(await services.hasher.verify(passwordHash, password))) {
     throw await attempt.fail(viewer.user, { email: viewer.user.email, reason: 'wrong_current_password' });

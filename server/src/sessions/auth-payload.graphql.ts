@@ -3,16 +3,15 @@ import type { Context } from '../context.ts';
 import { setDeviceCookie, setSessionCookie } from '../http/cookies.ts';
 import { TenantRef } from '../tenants/tenant.graphql.ts';
 import { UserRef } from '../users/user.graphql.ts';
-import { sessionViewer } from '../access/viewer.ts';
+import { type SessionView, sessionViewer } from '../access/viewer.ts';
 import type { SignedIn } from './sign-in.ts';
-import type { Session } from './session.entity.ts';
 import { SessionRef } from './session.graphql.ts';
 
 interface AuthPayload {
   token: string;
   user: SignedIn['user'];
   tenant: SignedIn['tenant'];
-  session: Session;
+  session: SessionView;
 }
 
 export const AuthPayloadRef = builder.objectRef<AuthPayload>('AuthPayload').implement({

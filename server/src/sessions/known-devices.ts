@@ -21,18 +21,26 @@ export async function recognizeDevice(em: EntityManager, userId: string, meta: R
 }
 
 /**
- * Records the device of a successful sign-in. Returns a new device cookie when the client has none,
- * and journals `session.new_device` when neither the cookie nor the address/agent pair was known.
+ * Records the device of a successful sign-in. Returns a device cookie when the client has none, and
+ * journals `session.new_device` when neither the cookie nor the address/agent pair was known.
  */
 export async function rememberDevice(work: Work, owner: { tenantId: string; userId: string }, meta: RequestMeta, known: Recognition, now: Date): Promise<string | null> {
   if (known.byCookie) {
     await work.em.nativeUpdate(KnownDevice, { id: known.byCookie.id }, { lastSeenAt: now, ip: meta.ip, userAgent: truncate(meta.userAgent) });
     return null;
   }
-  const seenFromHere = known.quiet || (await work.em.count(KnownDevice, { user: owner.userId, ip: meta.ip, userAgent: truncate(meta.userAgent) })) > 0;
-  const id = randomUUID();
   const secret = newSecret();
-  work.em.create(KnownDevice, {
+  // Known from here but without its cookie (cleared, or a client that keeps none): a fresh cookie for
+  // that device rather than a new row per sign-in. One statement finds and updates it.
+  const [again] = await work.em.execute<Array<{ id: string }>>(
+    `update known_device set secret_hash = ?, last_seen_at = ?
+     where id = (select id from known_device where user_id = ? and ip is not distinct from ? and user_agent is not distinct from ? limit 1)
+     returning id`,
+    [hashSecret(secret), now, owner.userId, meta.ip, truncate(meta.userAgent)],
+  );
+  if (again) return formatIdSecret({ id: again.id, secret });
+  const id = randomUUID();
+  await work.em.insert(KnownDevice, {
     id,
     tenant: owner.tenantId,
     user: owner.userId,
@@ -42,7 +50,7 @@ export async function rememberDevice(work: Work, owner: { tenantId: string; user
     firstSeenAt: now,
     lastSeenAt: now,
   });
-  if (!seenFromHere) {
+  if (!known.quiet) {
     await work.journal.record({
       action: 'session.new_device',
       actor: { type: 'user', id: owner.userId },

@@ -3,11 +3,11 @@ import { randomUUID } from 'node:crypto';
 import type { SessionView, TenantView } from '../access/viewer.ts';
 import type { RequestMeta } from '../context.ts';
 import type { Work } from '../unit-of-work.ts';
-import { type Session as SessionEntity, Session, type SessionEndReason, RetiredSessionSecret } from './session.entity.ts';
+import { Session, type SessionEndReason, RetiredSessionSecret } from './session.entity.ts';
 import { mintSessionSecret } from './session-token.ts';
 
 export interface IssuedSession {
-  session: SessionEntity;
+  session: SessionView;
   /** Shown to the client once; never stored. */
   token: string;
 }
@@ -20,10 +20,9 @@ export async function openSession(
   const { tenant, user, meta, now } = args;
   const id = randomUUID();
   const { token, secretHash } = mintSessionSecret(id);
-  const session = work.em.create(Session, {
+  const session: SessionView = {
     id,
-    tenant: tenant.id,
-    user: user.id,
+    user: { id: user.id },
     secretHash,
     previousSecretHash: null,
     previousValidUntil: null,
@@ -36,8 +35,8 @@ export async function openSession(
     authMethod: args.authMethod,
     endedAt: null,
     endReason: null,
-  });
-  await work.em.flush();
+  };
+  await work.em.insert(Session, { ...session, tenant: tenant.id, user: user.id });
   await work.journal.record({
     action: 'session.signed_in',
     actor: { type: 'user', id: user.id },

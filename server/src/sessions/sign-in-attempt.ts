@@ -7,7 +7,7 @@ import { type Work, inTenantTransaction } from '../unit-of-work.ts';
 import type { TenantView, UserView } from '../access/viewer.ts';
 import { type Recognition, rememberDevice } from './known-devices.ts';
 import { type IssuedSession, openSession } from './sessions.ts';
-import { ACCOUNT_RULE, ADDRESS_RULE, type Reservation, releaseAttempts, reserveAttempts, throttleKey } from './sign-in-throttle.ts';
+import { ADDRESS_RULE, type Reservation, releaseAttempts, reserveAttempts, signInAttempts } from './sign-in-throttle.ts';
 
 /**
  * One attempt to prove identity (password or confirmation code), counted against the client address
@@ -21,16 +21,13 @@ export class SignInAttempt {
     private readonly reservations: Reservation[],
   ) {}
 
-  static async begin(services: Services, tenantId: string, meta: RequestMeta, account: string, device: Recognition): Promise<SignInAttempt> {
-    const accountKey = device.byCookie ? throttleKey('device', device.byCookie.id) : throttleKey('account', tenantId, account);
-    const reservations = await reserveAttempts(
-      services.db.unscoped(),
-      [
-        { key: throttleKey('ip', meta.ip ?? 'unknown'), rule: ADDRESS_RULE },
-        { key: accountKey, rule: ACCOUNT_RULE },
-      ],
-      services.clock.now(),
-    );
+  static async begin(services: Services, tenantId: string, meta: RequestMeta, account: { slug: string; email: string }, device: Recognition): Promise<SignInAttempt> {
+    const attempts = signInAttempts(meta.ip, account, device.byCookie?.id ?? null);
+    return SignInAttempt.reserved(services, tenantId, meta, await reserveAttempts(services.db.unscoped(), attempts, services.clock.now()));
+  }
+
+  /** An attempt whose reservations were made by the caller (in the same statement as its lookup). */
+  static reserved(services: Services, tenantId: string, meta: RequestMeta, reservations: Reservation[]): SignInAttempt {
     return new SignInAttempt(services, tenantId, meta, reservations);
   }
 
@@ -55,7 +52,7 @@ export class SignInAttempt {
 
   async succeed(): Promise<void> {
     const [address, account] = this.reservations;
-    await releaseAttempts(this.services.db.unscoped(), account, address);
+    await releaseAttempts(this.services.db, account, address);
   }
 }
 

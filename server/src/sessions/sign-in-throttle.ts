@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Database } from '../db/database.ts';
 import { rateLimited } from '../errors.ts';
 import { hashSecret } from '../tokens.ts';
 import { SignInThrottle } from './sign-in-throttle.entity.ts';
@@ -26,30 +27,56 @@ export interface Reservation {
   locksOnFailure: boolean;
 }
 
-export const throttleKey = (...parts: string[]) => hashSecret(parts.join(':'));
+const throttleKey = (...parts: string[]) => hashSecret(parts.join(':'));
+
+/** The count of an account, named by company address and email whether or not they exist (no enumeration). */
+export const accountKey = (slug: string, email: string) => throttleKey('account', `${slug}/${email}`);
+const deviceKey = (deviceId: string) => throttleKey('device', deviceId);
+const addressKey = (ip: string | null) => throttleKey('ip', ip ?? 'unknown');
+
+export interface Attempt {
+  key: string;
+  rule: ThrottleRule;
+}
+
+/** What one sign-in attempt counts against: the client address, then the account or its known device. */
+export function signInAttempts(ip: string | null, account: { slug: string; email: string }, knownDeviceId: string | null): Attempt[] {
+  return [
+    { key: addressKey(ip), rule: ADDRESS_RULE },
+    { key: knownDeviceId ? deviceKey(knownDeviceId) : accountKey(account.slug, account.email), rule: ACCOUNT_RULE },
+  ];
+}
+
+/** The arguments of vigil_reserve_sign_in(now, attempts). */
+export function reservationArguments(attempts: Attempt[], now: Date): [Date, string] {
+  return [now, JSON.stringify(attempts.map(({ key, rule }) => ({ key, ...rule })))];
+}
+
+/** The reservations vigil_reserve_sign_in made, or RATE_LIMITED when a key is locked or must wait. */
+export function readReservation(outcome: unknown, attempts: Attempt[]): Reservation[] {
+  const result = (typeof outcome === 'string' ? JSON.parse(outcome) : outcome) as ReserveOutcome;
+  if ('retryAfter' in result) throw rateLimited(Number(result.retryAfter));
+  return result.reserved.map((r, i) => ({ key: r.key, rule: attempts[i].rule, locksOnFailure: r.locksOnFailure }));
+}
 
 /**
  * Counts an attempt on each key, in order, before the password is checked, under the row lock of an
  * upsert in one statement (vigil_reserve_sign_in), so parallel requests and instances count one by one.
  * Throws RATE_LIMITED at the first key that is locked or must still wait.
  */
-export async function reserveAttempts(em: EntityManager, attempts: Array<{ key: string; rule: ThrottleRule }>, now: Date): Promise<Reservation[]> {
-  const [{ outcome }] = await em.execute<Array<{ outcome: ReserveOutcome | string }>>('select vigil_reserve_sign_in(?, ?::jsonb) as outcome', [
-    now,
-    JSON.stringify(attempts.map(({ key, rule }) => ({ key, ...rule }))),
-  ]);
-  const result: ReserveOutcome = typeof outcome === 'string' ? JSON.parse(outcome) : outcome;
-  if ('retryAfter' in result) throw rateLimited(Number(result.retryAfter));
-  return result.reserved.map((r, i) => ({ key: r.key, rule: attempts[i].rule, locksOnFailure: r.locksOnFailure }));
+export async function reserveAttempts(em: EntityManager, attempts: Attempt[], now: Date): Promise<Reservation[]> {
+  const [{ outcome }] = await em.execute<Array<{ outcome: unknown }>>('select vigil_reserve_sign_in(?, ?::jsonb) as outcome', reservationArguments(attempts, now));
+  return readReservation(outcome, attempts);
 }
 
 type ReserveOutcome = { retryAfter: number } | { reserved: Array<{ key: string; locksOnFailure: boolean }> };
 
 /** A success forgives: the account's count is cleared, the address only gets this attempt back. */
-export async function releaseAttempts(em: EntityManager, account: Reservation, address: Reservation): Promise<void> {
-  await em.execute(
-    `with forgiven as (delete from sign_in_throttle where key = ?)
-     update sign_in_throttle set failures = failures - 1 where key = ? and failures > 0 and locked_until is null`,
+export async function releaseAttempts(db: Database, account: Reservation, address: Reservation): Promise<void> {
+  await db.prepared(
+    'vigil_release_sign_in',
+    `with forgiven as (delete from sign_in_throttle where key = $1)
+     update sign_in_throttle set failures = failures - 1 where key = $2 and failures > 0 and locked_until is null`,
     [account.key, address.key],
   );
 }

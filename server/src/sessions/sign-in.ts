@@ -5,12 +5,13 @@ import { ErrorCode, clientError } from '../errors.ts';
 import { issueSignInChallenge } from '../mfa/challenges.ts';
 import type { Services } from '../services.ts';
 import type { TenantView, UserView } from '../access/viewer.ts';
-import { signInAccount } from '../db/credential-lookup.ts';
+import { readSignInAccount, signInAccount } from '../db/credential-lookup.ts';
 import { User } from '../users/user.entity.ts';
 import { fields, parseInput } from '../validation.ts';
 import { type Recognition, recognizeDevice } from './known-devices.ts';
 import type { IssuedSession } from './sessions.ts';
 import { SignInAttempt, completeSignIn } from './sign-in-attempt.ts';
+import { readReservation, reservationArguments, signInAttempts } from './sign-in-throttle.ts';
 
 // Deliberately loose: a malformed slug or email is simply one that does not exist.
 const SignInSchema = z.object({
@@ -34,13 +35,9 @@ export interface SignedIn extends IssuedSession {
  */
 export async function signIn(services: Services, meta: RequestMeta, input: unknown): Promise<SignedIn> {
   const { tenantSlug, email, password } = parseInput(SignInSchema, input);
-  const account = await signInAccount(services.db, tenantSlug, email);
+  const { account, device, attempt } = await lookUpAndReserve(services, meta, tenantSlug, email);
   const tenant = account?.tenant ?? null;
   const user = account?.user ?? null;
-  // An unknown tenant's failures go to the platform journal, through the very same steps.
-  const scopeId = tenant?.id ?? PLATFORM_TENANT_ID;
-  const device = user ? await recognizeDevice(services.db.forTenant(scopeId), user.id, meta) : UNKNOWN_DEVICE;
-  const attempt = await SignInAttempt.begin(services, scopeId, meta, `${tenantSlug}/${email}`, device);
 
   const passwordMatches = await services.hasher.verify(user?.passwordHash ?? null, password);
   if (!tenant || !user || !passwordMatches || user.disabledAt) {
@@ -56,6 +53,31 @@ export async function signIn(services: Services, meta: RequestMeta, input: unkno
   }
   const issued = await completeSignIn(services, meta, { user, tenant, device, authMethod: 'password' });
   return { ...issued, user, tenant };
+}
+
+/**
+ * The account and the attempt's reservations. A client without a device cookie (most of them) gets both
+ * in one statement; with a cookie, the device is recognised first, since it decides what is counted.
+ * An unknown tenant's failures go to the platform journal, through the very same steps.
+ */
+async function lookUpAndReserve(services: Services, meta: RequestMeta, slug: string, email: string) {
+  const now = services.clock.now();
+  if (meta.deviceToken) {
+    const account = await signInAccount(services.db, slug, email);
+    const scopeId = account?.tenant.id ?? PLATFORM_TENANT_ID;
+    const device = account?.user ? await recognizeDevice(services.db.forTenant(scopeId), account.user.id, meta) : UNKNOWN_DEVICE;
+    return { account, device, attempt: await SignInAttempt.begin(services, scopeId, meta, { slug, email }, device) };
+  }
+  const attempts = signInAttempts(meta.ip, { slug, email }, null);
+  const [row] = await services.db.prepared<{ account: unknown; reservation: unknown }>(
+    'vigil_sign_in_lookup_and_reserve',
+    'select vigil_sign_in_account($1, $2) as account, vigil_reserve_sign_in($3, $4::jsonb) as reservation',
+    [slug, email, ...reservationArguments(attempts, now)],
+  );
+  const account = readSignInAccount(services.db, row.account);
+  const reservations = readReservation(row.reservation, attempts);
+  const scopeId = account?.tenant.id ?? PLATFORM_TENANT_ID;
+  return { account, device: UNKNOWN_DEVICE, attempt: SignInAttempt.reserved(services, scopeId, meta, reservations) };
 }
 
 /** argon2 parameters only ever go up: a hash made with older ones is replaced while we hold the password. */

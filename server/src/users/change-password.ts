@@ -31,7 +31,7 @@ export async function changePassword(ctx: Context, viewer: SessionViewer, input:
   const problems = passwordProblems(newPassword, 'newPassword');
   if (newPassword === currentPassword) problems.push({ field: 'newPassword', message: 'Choose a password different from the current one.' });
   const user = viewer.user;
-  const attempt = await SignInAttempt.begin(services, viewer.tenantId, meta, `${viewer.tenant.slug}/${user.email}`, { byCookie: null });
+  const attempt = await SignInAttempt.begin(services, viewer.tenantId, meta, { slug: viewer.tenant.slug, email: user.email }, { byCookie: null });
   const { passwordHash: currentHash } = await services.db.forTenant(viewer.tenantId).findOneOrFail(User, user.id, { fields: ['passwordHash'] });
   if (!(await services.hasher.verify(currentHash, currentPassword))) {
     throw await attempt.fail(user, { email: user.email, reason: 'wrong_current_password' });

@@ -5,7 +5,7 @@ import type { Viewer } from '../access/viewer.ts';
 import { forbidden } from '../errors.ts';
 import { findUserOrNotFound, forceRotation } from '../sessions/session-management.ts';
 import { endSessions } from '../sessions/sessions.ts';
-import { clearThrottle, throttleKey } from '../sessions/sign-in-throttle.ts';
+import { accountKey, clearThrottle } from '../sessions/sign-in-throttle.ts';
 import type { Work } from '../unit-of-work.ts';
 import { User } from './user.entity.ts';
 
@@ -68,7 +68,7 @@ export async function enableUser(work: Work, viewer: Viewer, userId: string): Pr
 export async function unlockUser(work: Work, viewer: Viewer, userId: string): Promise<User> {
   const user = await findUserOrNotFound(work.em, userId);
   // The throttle table is not tenant data, so the tenant's transaction may clear it too.
-  await clearThrottle(work.em, throttleKey('account', viewer.tenantId, `${viewer.tenant.slug}/${user.email}`));
+  await clearThrottle(work.em, accountKey(viewer.tenant.slug, user.email));
   await work.journal.record({ action: 'user.unlocked', target: { type: 'user', id: user.id }, details: { email: user.email } });
   return user;
 }

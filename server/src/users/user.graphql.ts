@@ -3,7 +3,7 @@ import { RoleRef } from '../access/role.graphql.ts';
 import { builder } from '../builder.ts';
 import { tenantEmOf, viewerOf } from '../context.ts';
 import { SignInThrottle } from '../sessions/sign-in-throttle.entity.ts';
-import { throttleKey } from '../sessions/sign-in-throttle.ts';
+import { accountKey } from '../sessions/sign-in-throttle.ts';
 import type { UserView } from '../access/viewer.ts';
 
 export const UserStatus = builder.enumType('UserStatus', { values: ['ACTIVE', 'DISABLED'] as const });
@@ -36,7 +36,7 @@ builder.objectField(UserRef, 'lockedUntil', (t) =>
     authScopes: (user, _args, ctx) => (ctx.viewer?.user.id === user.id ? { authenticated: true } : { permission: 'users.read' }),
     resolve: async (user, _args, ctx) => {
       const viewer = viewerOf(ctx);
-      const state = await tenantEmOf(ctx).findOne(SignInThrottle, throttleKey('account', viewer.tenantId, `${viewer.tenant.slug}/${user.email}`));
+      const state = await tenantEmOf(ctx).findOne(SignInThrottle, accountKey(viewer.tenant.slug, user.email));
       return state?.lockedUntil && state.lockedUntil > ctx.services.clock.now() ? state.lockedUntil : null;
     },
   }),
