@@ -23,6 +23,7 @@ import { writeCheckpoints } from './audit/checkpoint-job.ts';
 import { exportRoute } from './audit/export-route.ts';
 import { every } from './jobs/lease.ts';
 import { loadServerKeys } from './server-keys.ts';
+import { LiveFeeds, gapReader } from './audit/live-feeds.ts';
 import type { Services } from './services.ts';
 import { PasswordHasher } from './users/password-hasher.ts';
 
@@ -72,6 +73,7 @@ async function startApp(config: Config, options: AppOptions) {
     hasher: new PasswordHasher(config.passwordHash, config.passwordHashConcurrency),
     keys: loadServerKeys(config.secretsDir),
     bus,
+    liveFeeds: new LiveFeeds(bus, gapReader({ db })),
     log,
   };
   const trust = compileTrustedProxies(config.trustedProxies);

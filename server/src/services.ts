@@ -1,3 +1,4 @@
+import type { LiveFeeds } from './audit/live-feeds.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
@@ -18,5 +19,7 @@ export interface Services {
   readonly hasher: PasswordHasher;
   readonly keys: ServerKeys;
   readonly bus: EventBus;
+  /** Each tenant's live journal, followed once per instance and shared by its subscribers. */
+  readonly liveFeeds: LiveFeeds;
   readonly log: Logger;
 }

@@ -6,7 +6,7 @@ import { inTenantTransaction } from '../unit-of-work.ts';
 import { parseInput } from '../validation.ts';
 import { AuditEventFilter, AuditEventRef } from './audit.graphql.ts';
 import type { AuditRecord } from './feed.ts';
-import { auditEventStream } from './live-stream.ts';
+import { LiveAuditStream } from './live-stream.ts';
 import { AuditFilterSchema } from './search.ts';
 
 /** Session lifecycle events for integrators, derived from the journal. */
@@ -43,7 +43,7 @@ async function openStream(ctx: Context, permission: Permission, filter: unknown,
   await inTenantTransaction(ctx.services, viewer.tenantId, auditOrigin(ctx), ({ journal }) =>
     journal.record({ action: 'audit.stream_opened', details: { stream, afterSeq: afterSeq ?? null, filter: filter ?? {} } }),
   );
-  return auditEventStream(ctx.services, viewer.tenantId, { afterSeq: afterSeq ?? null, filter: parsed });
+  return new LiveAuditStream(ctx.services, viewer.tenantId, { afterSeq: afterSeq ?? null, filter: parsed });
 }
 
 builder.subscriptionFields((t) => ({

@@ -5,7 +5,7 @@ import type { GraphQLError, GraphQLSchema } from 'graphql';
 import { type Plugin, createYoga, maskError } from 'graphql-yoga';
 import type { Context } from '../context.ts';
 import { journalDenials } from '../api-keys/denials.ts';
-import { ErrorCode } from '../errors.ts';
+import { ErrorCode, clientError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Services } from '../services.ts';
 import type { PreparedRequest } from './prepare-request.ts';
@@ -55,6 +55,7 @@ export function createGraphQLServer(services: Services, schema: GraphQLSchema, a
         blockFieldSuggestion: { enabled: true },
       }),
       useStableErrorCodes(),
+      useSubscriptionsOverWebSocketOnly(),
       { onExecutionResult: ({ context }) => journalDenials(context as unknown as Context) } satisfies Plugin,
       useNoStore(),
     ],
@@ -82,6 +83,20 @@ function useStableErrorCodes(): Plugin {
           if (!CLIENT_CODES.has(String(extensions.code))) extensions.code = ErrorCode.BAD_USER_INPUT;
         }
       }
+    },
+  };
+}
+
+/**
+ * Subscriptions run over graphql-ws only: there a socket is closed the moment its session or permission
+ * goes away (LiveSockets). A server-sent-events stream over HTTP would outlive a revoked session.
+ */
+function useSubscriptionsOverWebSocketOnly(): Plugin {
+  return {
+    onSubscribe({ setResultAndStopExecution }) {
+      setResultAndStopExecution({
+        errors: [clientError(ErrorCode.BAD_USER_INPUT, 'Subscriptions are served over WebSocket (graphql-ws) at /graphql.')],
+      });
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type ExecutionArgs, GraphQLError, createSourceEventStream, execute as executeGraphQL } from 'graphql';
+import { type ExecutionArgs, execute as executeGraphQL } from 'graphql';
 import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Viewer } from '../access/viewer.ts';
@@ -12,10 +12,10 @@ import type { Services } from '../services.ts';
 import { authenticateSession } from '../sessions/authenticate.ts';
 import { readCookies } from './cookies.ts';
 import type { createGraphQLServer } from './graphql-server.ts';
-import { maskUnexpected } from './graphql-server.ts';
 import type { LiveSocket, LiveSockets } from './live-sockets.ts';
 import { type TrustProxy, requestMeta } from './prepare-request.ts';
-import { PreSerialized, RawPayloads, SharedExecutions, selectsViewerDependentFields } from './shared-execution.ts';
+import { type SubscriptionSink, maskResult, subscribeLive } from './live-subscriptions.ts';
+import { SharedExecutions } from './shared-execution.ts';
 
 type Yoga = ReturnType<typeof createGraphQLServer>;
 
@@ -47,12 +47,11 @@ export interface WebSocketOptions {
  */
 export function attachWebSockets(services: Services, httpServer: Server, yoga: Yoga, sockets: LiveSockets, options: WebSocketOptions) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, handleProtocols });
-  const raw = new RawPayloads();
   const shared = new SharedExecutions();
+  const sinks = new WeakMap<object, SubscriptionSink>();
 
   const server = makeServer<Record<string, unknown> | undefined, SocketState>({
     connectionInitWaitTimeout: 3_000,
-    jsonMessageReplacer: raw.replacer,
     onConnect: async (ctx) => {
       const viewer = await authenticate(services, ctx.extra, ctx.connectionParams);
       if (!viewer) return false;
@@ -61,7 +60,7 @@ export function attachWebSockets(services: Services, httpServer: Server, yoga: Y
       ctx.extra.untrack = sockets.add(ctx.extra.live);
       return true;
     },
-    onSubscribe: async (ctx, _id, payload) => {
+    onSubscribe: async (ctx, id, payload) => {
       if (Object.keys(ctx.subscriptions).length > MAX_SUBSCRIPTIONS_PER_SOCKET) {
         return [clientError(ErrorCode.RATE_LIMITED, `At most ${MAX_SUBSCRIPTIONS_PER_SOCKET} operations per connection.`)];
       }
@@ -73,15 +72,16 @@ export function attachWebSockets(services: Services, httpServer: Server, yoga: Y
       if (live) contextValue.liveSocket = { requires: (permission) => live.needs.add(permission) };
       const args: ExecutionArgs = { schema: enveloped.schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
       const errors = enveloped.validate(args.schema, document);
-      return errors.length ? errors : args;
+      if (errors.length) return errors;
+      sinks.set(contextValue, { id, ws: ctx.extra.socket });
+      return args;
     },
     execute: async (args) => {
       const result = await executeGraphQL(args);
       await journalDenials(args.contextValue as Context);
-      return result;
+      return maskResult(services, result);
     },
-    subscribe: (args) => subscribeShared(services, shared, args) as never,
-    onNext: (_ctx, _id, _payload, _args, result) => (result instanceof PreSerialized ? (result as never) : undefined),
+    subscribe: (args) => subscribeLive(services, shared, args, sinks.get(args.contextValue as object)!) as never,
     onClose: (ctx) => ctx.extra.untrack?.(),
   });
 
@@ -101,9 +101,8 @@ export function attachWebSockets(services: Services, httpServer: Server, yoga: Y
         protocol: ws.protocol,
         send: (data) =>
           new Promise<void>((resolve, reject) => {
-            const message = raw.splice(data);
             if (ws.readyState !== ws.OPEN) return resolve();
-            ws.send(message, (error) => (error ? reject(error) : resolve()));
+            ws.send(data, (error) => (error ? reject(error) : resolve()));
           }),
         close: (code, reason) => ws.close(code, reason),
         onMessage: (callback) =>
@@ -171,48 +170,3 @@ function liveSocket(viewer: Viewer, ws: WebSocket): LiveSocket {
     close: (code, reason) => ws.close(code, reason),
   };
 }
-
-/**
- * Runs the subscription field once per subscriber (authorisation, replay, filter), then executes its
- * selection once per event and operation, shared by every subscriber with the same access.
- */
-async function subscribeShared(services: Services, shared: SharedExecutions, args: ExecutionArgs) {
-  const source = await createSourceEventStream(args);
-  await journalDenials(args.contextValue as Context);
-  if (!(Symbol.asyncIterator in source)) return maskResult(services, source);
-  const ctx = args.contextValue as Context;
-  const viewer = ctx.viewer!;
-  const access = [...viewer.permissions].sort().join(',') + (selectsViewerDependentFields(args.schema, args.document) ? `|${viewer.user.id}` : '');
-  const operation = `${JSON.stringify(args.document.loc?.source.body)}|${JSON.stringify(args.variableValues ?? {})}|${args.operationName ?? ''}|${access}`;
-  const iterator = source[Symbol.asyncIterator]();
-  return {
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-    async next(): Promise<IteratorResult<PreSerialized>> {
-      const step = await iterator.next();
-      if (step.done) return { done: true, value: undefined };
-      const event = step.value as { seq: number };
-      const value = await shared.run(`${viewer.tenantId}|${event.seq}|${operation}`, async () => {
-        const perEvent: Context = { ...ctx, em: services.db.forTenant(viewer.tenantId) };
-        return maskResult(services, await executeGraphQL({ ...args, rootValue: event, contextValue: perEvent }));
-      });
-      return { done: false, value };
-    },
-    // A hand-written iterator, not an async generator: return() must end a stream that waits for its next event.
-    async return(): Promise<IteratorResult<PreSerialized>> {
-      await iterator.return?.();
-      return { done: true, value: undefined };
-    },
-    async throw(error: unknown): Promise<IteratorResult<PreSerialized>> {
-      await iterator.return?.();
-      throw error;
-    },
-  };
-}
-
-function maskResult<T extends { errors?: readonly GraphQLError[] }>(services: Services, result: T): T {
-  if (!result.errors?.length) return result;
-  return { ...result, errors: result.errors.map((error) => maskUnexpected(error, services.log)) };
-}
-

@@ -1,0 +1,132 @@
+import type { EventBus } from '../event-bus.ts';
+import type { Services } from '../services.ts';
+import { AuditEvent } from './audit-event.entity.ts';
+import { type AuditMessage, type AuditRecord, auditTopic, fromEntity, fromMessage } from './feed.ts';
+import type { LiveAuditStream, Renderer } from './live-stream.ts';
+
+/** How long an event ahead of a missing seq waits for it (commits racing) before the gap is read from the database. */
+const GAP_GRACE_MS = 50;
+const GAP_READ_LIMIT = 500;
+
+/**
+ * One subscription to each tenant's journal topic per instance, however many streams follow it. Events
+ * are put back in seq order (a gap left by a lost message is read from the database once, for every
+ * stream), each is rendered once per distinct operation among the streams that want it, then offered
+ * to every stream: the fan-out costs one execution and one serialisation per operation, not per subscriber.
+ */
+export class LiveFeeds {
+  readonly #feeds = new Map<string, TenantFeed>();
+
+  constructor(
+    private readonly bus: EventBus,
+    private readonly readGap: GapReader,
+  ) {}
+
+  join(stream: LiveAuditStream): () => void {
+    let feed = this.#feeds.get(stream.tenantId);
+    if (!feed) {
+      feed = new TenantFeed(this.bus, stream.tenantId, this.readGap);
+      this.#feeds.set(stream.tenantId, feed);
+    }
+    feed.streams.add(stream);
+    return () => {
+      feed.streams.delete(stream);
+      if (!feed.streams.size) {
+        feed.close();
+        this.#feeds.delete(stream.tenantId);
+      }
+    };
+  }
+}
+
+/** Events of a tenant with fromSeq ≤ seq < toSeq, in order (at most a page of them). */
+export type GapReader = (tenantId: string, fromSeq: number, toSeq: number) => Promise<AuditRecord[]>;
+
+export function gapReader(services: Pick<Services, 'db'>): GapReader {
+  return async (tenantId, fromSeq, toSeq) => {
+    const rows = await services.db
+      .forTenant(tenantId)
+      .find(AuditEvent, { seq: { $gte: fromSeq, $lt: toSeq } }, { orderBy: { seq: 'asc' }, limit: GAP_READ_LIMIT });
+    return rows.map(fromEntity);
+  };
+}
+
+class TenantFeed {
+  readonly streams = new Set<LiveAuditStream>();
+  readonly #unsubscribe: () => void;
+  /** Arrived but not yet offered, by seq. */
+  readonly #held = new Map<number, AuditRecord>();
+  #next: number | null = null;
+  #running = false;
+  #gapTimer: NodeJS.Timeout | null = null;
+  #closed = false;
+
+  constructor(
+    bus: EventBus,
+    private readonly tenantId: string,
+    private readonly readGap: GapReader,
+  ) {
+    this.#unsubscribe = bus.subscribe(auditTopic(tenantId), (payload) => this.#arrive(fromMessage(payload as AuditMessage)));
+  }
+
+  close(): void {
+    this.#closed = true;
+    if (this.#gapTimer) clearTimeout(this.#gapTimer);
+    this.#unsubscribe();
+  }
+
+  #arrive(record: AuditRecord): void {
+    if (this.#next !== null && record.seq < this.#next) return;
+    this.#held.set(record.seq, record);
+    if (!this.#running) void this.#run();
+  }
+
+  async #run(): Promise<void> {
+    this.#running = true;
+    try {
+      for (let record = this.#takeNext(); record && !this.#closed; record = this.#takeNext()) await this.#fanOut(record);
+    } finally {
+      this.#running = false;
+    }
+    if (this.#held.size && !this.#gapTimer && !this.#closed) this.#gapTimer = setTimeout(() => void this.#fillGap(), GAP_GRACE_MS);
+  }
+
+  #takeNext(): AuditRecord | undefined {
+    this.#next ??= Math.min(...this.#held.keys());
+    const record = this.#held.get(this.#next);
+    if (!record) return undefined;
+    this.#held.delete(this.#next);
+    this.#next += 1;
+    return record;
+  }
+
+  async #fillGap(): Promise<void> {
+    this.#gapTimer = null;
+    if (this.#closed || !this.#held.size || this.#next === null) return;
+    const until = Math.min(...this.#held.keys());
+    if (until > this.#next) {
+      try {
+        for (const record of await this.readGap(this.tenantId, this.#next, until)) this.#held.set(record.seq, record);
+      } catch {
+        // The streams notice the gap themselves and read it when they get the next event.
+      }
+      // Rows missing from the database too (never committed) are skipped: seqs are gap-free once written.
+      if (!this.#held.has(this.#next)) this.#next = Math.min(...this.#held.keys());
+    }
+    if (!this.#running) void this.#run();
+  }
+
+  async #fanOut(record: AuditRecord): Promise<void> {
+    const renderers = new Map<string, Renderer>();
+    for (const stream of this.streams) {
+      const renderer = stream.renderer;
+      if (renderer && !renderers.has(renderer.key) && stream.wants(record)) renderers.set(renderer.key, renderer);
+    }
+    const payloads = new Map<string, string>();
+    await Promise.all([...renderers].map(async ([key, renderer]) => payloads.set(key, await renderer.render(record))));
+    for (const stream of this.streams) {
+      const key = stream.rendererKey;
+      stream.offer(record, key ? (payloads.get(key) ?? null) : null);
+    }
+  }
+}
