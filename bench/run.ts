@@ -3,6 +3,7 @@
 // A measurement, not a test: the exit code is 0 even below target (non-zero only on bad usage).
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { apiKeyBenchmark } from './api-key.ts';
+import { fanOutBenchmark } from './fan-out.ts';
 import { signInFloodBenchmark } from './sign-in-flood.ts';
 import { signInBenchmark } from './sign-in.ts';
 import { viewerBenchmark } from './viewer.ts';
@@ -20,9 +21,7 @@ const BENCHMARKS: Benchmark[] = [
   signInBenchmark,
   signInFloodBenchmark,
   apiKeyBenchmark,
-  // Next, not implemented yet: `fan-out` (bench/fan-out.ts), graphql-ws subscription deliveries per
-  // second against a baseline chosen with it (e.g. a plain `ws` broadcast). Its WebSocket load fits
-  // `Phase` in support/compare.ts: anything that runs for n seconds and returns a Measurement.
+  fanOutBenchmark,
 ];
 // ---------------------------------------------------------------------------------------------
 
@@ -64,6 +63,7 @@ async function main(): Promise<void> {
       cleanups.push(() => vigil.stop());
       return vigil;
     },
+    onCleanup: (cleanup) => void cleanups.push(cleanup),
     async startBareYoga() {
       const bare = await startBareYoga();
       cleanups.push(() => bare.stop());

@@ -25,4 +25,6 @@ export interface BenchContext {
   /** The bare graphql-yoga child process; stopped after the benchmark. */
   startBareYoga(): Promise<ChildServer>;
   log(line: string): void;
+  /** Something a benchmark started itself (another kind of server), stopped after it. */
+  onCleanup(cleanup: () => Promise<void>): void;
 }

@@ -10,6 +10,7 @@ import { freshDatabase } from '../support/database.ts';
 import { signUpTenant } from '../support/factories.ts';
 import { writeEvents } from '../support/journal.ts';
 import { asOwner } from '../support/owner-sql.ts';
+import { inTenantTransaction } from '../../server/src/unit-of-work.ts';
 import { type TestVigil, startVigil } from '../support/vigil.ts';
 
 const run = promisify(execFile);
@@ -84,6 +85,21 @@ describe('tamper evidence', () => {
     const result = (await client.ok(VERIFY)).verifyAuditChain;
     expect(result).toMatchObject({ ok: true, firstBadSeq: null, problem: null });
     expect(result.lastCheckpoint.seq).toBe(result.checkedToSeq);
+  });
+
+  test('details and a user agent that mimic the seq field hash and verify like any other event', async () => {
+    const owner = await signUpTenant(vigil.client());
+    const mimic = `"seq":${Number.MIN_SAFE_INTEGER}`;
+    const origin = { actorType: 'system' as const, actorId: null, sessionId: null, ip: null, userAgent: `agent ${mimic}` };
+    const recorded = await inTenantTransaction(vigil.services, owner.tenantId, origin, ({ journal }) =>
+      journal.record({ action: 'test.mimic', details: { seq: Number.MIN_SAFE_INTEGER, note: mimic, nested: { seq: 1 } } }),
+    );
+    expect(recorded.seq).toBeGreaterThan(1);
+    const client = vigil.client();
+    client.bearer = owner.token;
+    expect((await client.ok(VERIFY)).verifyAuditChain).toMatchObject({ ok: true, firstBadSeq: null });
+    await tamper(`update audit_event set user_agent = 'agent' where tenant_id = $1 and seq = $2`, [owner.tenantId, recorded.seq]);
+    expect((await client.ok(VERIFY)).verifyAuditChain).toMatchObject({ ok: false, firstBadSeq: recorded.seq });
   });
 
   test('an edited row is reported at its seq', async () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import WebSocket from 'ws';
 import { signUpTenant } from '../support/factories.ts';
 import { writeEvents } from '../support/journal.ts';
 import { inTenantTransaction } from '../../server/src/unit-of-work.ts';
@@ -79,4 +80,56 @@ describe('the live journal', () => {
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     await second.dispose();
   }, 60_000);
+
+  test('an event whose message was lost between instances is read from the database and delivered in order', async () => {
+    const owner = await signUpTenant(vigil.client());
+    const live = liveClient(vigil.url, { token: owner.token });
+    const feed = collect<{ auditEvents: { seq: number; action: string } }>(live, FEED, { filter: { actions: ['test.lost', 'test.marker'] } });
+    await waitFor(async () => (await auditRows(vigil, owner.tenantId)).some((r) => r.action === 'audit.stream_opened'));
+    const lostBus = { ...vigil.services.bus, publish: () => {} };
+    const origin = { actorType: 'system' as const, actorId: null, sessionId: null, ip: null, userAgent: null };
+    await inTenantTransaction({ ...vigil.services, bus: lostBus }, owner.tenantId, origin, ({ journal }) => journal.record({ action: 'test.lost' }));
+    await writeEvents(vigil, owner.tenantId, 1);
+    const items = await feed.until((all) => all.length >= 2);
+    expect(items.map((i) => i.auditEvents.action)).toEqual(['test.lost', 'test.marker']);
+    expect(items[1].auditEvents.seq).toBe(items[0].auditEvents.seq + 1);
+    await live.dispose();
+  });
+
+  test('a subscriber that stops reading falls behind and catches up without losing or reordering an event', async () => {
+    const owner = await signUpTenant(vigil.client());
+    const ws = new WebSocket(`${vigil.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+    const seqs: number[] = [];
+    let acked!: () => void;
+    const ack = new Promise<void>((resolve) => (acked = resolve));
+    ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${owner.token}` } })));
+    ws.on('message', (raw: Buffer) => {
+      const message = JSON.parse(String(raw));
+      if (message.type === 'connection_ack') return acked();
+      if (message.type === 'next') seqs.push(message.payload.data.auditEvents.seq);
+    });
+    await ack;
+    const query = 'subscription { auditEvents(filter: { actions: ["test.bulky"] }) { seq details } }';
+    ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query } }));
+    await waitFor(async () => (await auditRows(vigil, owner.tenantId)).some((r) => r.action === 'audit.stream_opened'));
+    // Unread, ~16 MB of events overflow the socket buffers and the server's high-water mark.
+    (ws as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
+    const origin = { actorType: 'system' as const, actorId: null, sessionId: null, ip: null, userAgent: null };
+    const filler = 'x'.repeat(16_000);
+    const writers = Array.from({ length: 8 }, async (_, w) => {
+      for (let i = 0; i < 125; i++) {
+        await inTenantTransaction(vigil.services, owner.tenantId, origin, ({ journal }) =>
+          journal.record({ action: 'test.bulky', details: { w, i, filler } }),
+        );
+      }
+    });
+    await Promise.all(writers);
+    (ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    await waitFor(() => seqs.length >= 1000, 30_000);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(seqs).toHaveLength(1000);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(new Set(seqs).size).toBe(1000);
+    ws.close();
+  }, 90_000);
 });

@@ -215,3 +215,23 @@ describe('who receives what', () => {
     await live.dispose();
   });
 });
+
+describe('subscriptions over HTTP', () => {
+  test('are refused, as JSON or as server-sent events: only a WebSocket is closed when access goes away', async () => {
+    const owner = await signUpTenant(vigil.client());
+    for (const accept of ['application/json', 'text/event-stream']) {
+      const response = await fetch(`${vigil.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept, authorization: `Bearer ${owner.token}` },
+        body: JSON.stringify({ query: FEED }),
+      });
+      const text = await response.text();
+      expect(text).toContain('BAD_USER_INPUT');
+      expect(text).toContain('over WebSocket');
+      expect(text).not.toContain('"seq"');
+    }
+    const rows = await auditRows(vigil, owner.tenantId);
+    expect(rows.some((r) => r.action === 'audit.stream_opened')).toBe(false);
+  });
+});
+

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Socket } from 'node:net';
 import { type ExecutionArgs, type GraphQLError, createSourceEventStream, execute as executeGraphQL } from 'graphql';
 import type { WebSocket } from 'ws';
 import { journalDenials } from '../api-keys/denials.ts';
@@ -71,9 +72,30 @@ function socketDelivery({ id, ws }: SubscriptionSink): Deliver {
   const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
   return (_record, payload) => {
     if (ws.readyState !== ws.OPEN) return;
+    coalesceWrites(ws);
     ws.send(`${prefix}${payload}}`);
     if (ws.bufferedAmount > HIGH_WATER_BYTES) return drained(ws);
   };
+}
+
+const corked = new Set<Socket>();
+
+/**
+ * Holds a socket's writes until the end of this event-loop turn: events fanned out in the same turn
+ * reach a subscriber in one write (one system call, one TCP segment) rather than one each.
+ */
+function coalesceWrites(ws: WebSocket): void {
+  // ws keeps its net.Socket private; cork/uncork nest with its own per-frame corking.
+  const socket = (ws as unknown as { _socket?: Socket })._socket;
+  if (!socket || corked.has(socket)) return;
+  if (!corked.size) setImmediate(uncorkAll);
+  corked.add(socket);
+  socket.cork();
+}
+
+function uncorkAll(): void {
+  for (const socket of corked) socket.uncork();
+  corked.clear();
 }
 
 function drained(ws: WebSocket): Promise<void> {
