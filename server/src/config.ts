@@ -33,6 +33,7 @@ const EnvSchema = z.object({
   PASSWORD_HASH_CONCURRENCY: positiveInt(availableParallelism()),
   AUDIT_CHECKPOINT_INTERVAL_SECONDS: positiveInt(300),
   API_KEY_ROTATION_INTERVAL_SECONDS: positiveInt(3600),
+  WS_KEEPALIVE_SECONDS: positiveInt(12),
   DASHBOARD_DIR: z.string().default('dashboard/dist'),
 });
 
@@ -59,6 +60,8 @@ export interface Config {
   readonly passwordHashConcurrency: number;
   readonly auditCheckpointIntervalSeconds: number;
   readonly apiKeyRotationIntervalSeconds: number;
+  /** WebSockets are pinged this often; a peer that missed the previous ping is dropped. */
+  readonly wsKeepAliveSeconds: number;
   readonly dashboardDir: string;
 }
 
@@ -96,6 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     passwordHashConcurrency: e.PASSWORD_HASH_CONCURRENCY,
     auditCheckpointIntervalSeconds: e.AUDIT_CHECKPOINT_INTERVAL_SECONDS,
     apiKeyRotationIntervalSeconds: e.API_KEY_ROTATION_INTERVAL_SECONDS,
+    wsKeepAliveSeconds: e.WS_KEEPALIVE_SECONDS,
     dashboardDir: resolve(e.DASHBOARD_DIR),
   });
 }

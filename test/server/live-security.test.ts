@@ -235,3 +235,27 @@ describe('subscriptions over HTTP', () => {
   });
 });
 
+describe('keep-alive', () => {
+  test('a peer that stops answering pings is dropped; one that answers stays', async () => {
+    const quick = await startVigil({ env: { WS_KEEPALIVE_SECONDS: '1' } });
+    try {
+      const owner = await signUpTenant(quick.client());
+      const open = (autoPong: boolean) =>
+        new Promise<WebSocket>((resolve, reject) => {
+          const ws = new WebSocket(`${quick.url.replace('http', 'ws')}/graphql`, PROTOCOL, { autoPong });
+          ws.once('error', reject);
+          ws.once('open', () => send(ws, { type: 'connection_init', payload: { authorization: `Bearer ${owner.token}` } }));
+          ws.on('message', (m) => JSON.parse(String(m)).type === 'connection_ack' && resolve(ws));
+        });
+      const silent = await open(false);
+      const answering = await open(true);
+      const dropped = closeOf(silent, 5_000);
+      expect((await dropped).code).toBe(1006);
+      expect(answering.readyState).toBe(WebSocket.OPEN);
+      answering.close();
+    } finally {
+      await quick.stop();
+    }
+  });
+});
+

@@ -21,7 +21,6 @@ type Yoga = ReturnType<typeof createGraphQLServer>;
 
 const MAX_SUBSCRIPTIONS_PER_SOCKET = 20;
 const MAX_MESSAGE_BYTES = 64 * 1024;
-const KEEP_ALIVE_MS = 12_000;
 
 interface SocketState {
   request: IncomingMessage;
@@ -95,7 +94,15 @@ export function attachWebSockets(services: Services, httpServer: Server, yoga: Y
 
   function onConnection(ws: WebSocket, request: IncomingMessage): void {
     const state: SocketState = { request, socket: ws, meta: requestMeta(request, options.trust, options.tls) };
-    const keepAlive = setInterval(() => ws.readyState === ws.OPEN && ws.ping(), KEEP_ALIVE_MS);
+    // A peer that has not answered the last ping (gone, or not reading at all) is dropped.
+    let answered = true;
+    ws.on('pong', () => (answered = true));
+    const keepAlive = setInterval(() => {
+      if (ws.readyState !== ws.OPEN) return;
+      if (!answered) return ws.terminate();
+      answered = false;
+      ws.ping();
+    }, services.config.wsKeepAliveSeconds * 1000);
     const closed = server.opened(
       {
         protocol: ws.protocol,

@@ -9,7 +9,7 @@ import type { SignedIn } from '../sessions/sign-in.ts';
 import { completeSignIn } from '../sessions/sign-in-attempt.ts';
 import { SESSION_POLICY_DEFAULTS } from '../sessions/session-policy.ts';
 import { passwordProblems } from '../users/password-policy.ts';
-import { User } from '../users/user.entity.ts';
+import { createUser } from '../users/new-user.ts';
 import { fields, parseInput } from '../validation.ts';
 import { Tenant } from './tenant.entity.ts';
 
@@ -45,19 +45,14 @@ export async function signUp(services: Services, meta: RequestMeta, input: unkno
     apiKeyMaxAgeDays: API_KEY_MAX_AGE_DEFAULT_DAYS,
   });
   const roles = createBuiltInRoles(em, tenant, now);
-  const user = em.create(User, {
+  const user = createUser(em, {
     id: userId,
     tenant,
     email: data.email,
     displayName: data.displayName,
     passwordHash,
     role: roles.owner,
-    disabledAt: null,
-    createdAt: now,
-    passwordChangedAt: now,
-    totpSecretEnc: null,
-    totpEnabledAt: null,
-    totpLastStep: null,
+    now,
   });
   try {
     const issued = await completeSignIn(services, meta, {

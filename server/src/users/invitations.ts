@@ -13,6 +13,7 @@ import type { Work } from '../unit-of-work.ts';
 import { fields, parseInput } from '../validation.ts';
 import { Invitation } from './invitation.entity.ts';
 import { passwordProblems } from './password-policy.ts';
+import { createUser } from './new-user.ts';
 import { User } from './user.entity.ts';
 
 export const INVITATION_LIFETIME_SECONDS = 72 * 60 * 60;
@@ -66,19 +67,14 @@ export async function acceptInvitation(services: Services, meta: RequestMeta, in
   const problems = passwordProblems(data.password);
   if (problems.length) throw badInput(problems);
   const userId = randomUUID();
-  const user = em.create(User, {
+  const user = createUser(em, {
     id: userId,
     tenant: invitation.tenant,
     email: invitation.email,
     displayName: data.displayName,
     passwordHash: await services.hasher.hash(data.password),
     role: invitation.role,
-    disabledAt: null,
-    createdAt: now,
-    passwordChangedAt: now,
-    totpSecretEnc: null,
-    totpEnabledAt: null,
-    totpLastStep: null,
+    now,
   });
   try {
     const issued = await completeSignIn(services, meta, {
