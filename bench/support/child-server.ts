@@ -37,7 +37,8 @@ export async function freePort(): Promise<number> {
  * stderr when `forwardOutput` is set (to see the errors behind failed responses).
  */
 export async function startChildServer(name: string, script: string, port: number, env: NodeJS.ProcessEnv, forwardOutput = false): Promise<ChildServer> {
-  const child = spawn(NODE, ['--import', 'tsx', script], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(NODE, [...nodeArgs, '--import', 'tsx', script], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-OUTPUT_TAIL_CHARS);
