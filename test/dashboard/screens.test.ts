@@ -147,6 +147,21 @@ describe('employees and roles', () => {
     await page.getByText('Eve Example can sign in again.').waitFor();
     expect((await signIn(stack.vigil.client(), { tenantSlug: stack.owner.slug, email: 'eve@acme.test' })).errors).toBeUndefined();
   });
+
+  test("the owner resets an employee's password: the token is shown once and the old password stops", async () => {
+    const row = page.locator('tr[data-employee="eve@acme.test"]');
+    await row.getByRole('button', { name: 'Reset password of Eve Example' }).click();
+    const secret = page.getByRole('region', { name: 'Password reset token for Eve Example' }).getByTestId('secret');
+    const token = await secret.inputValue();
+    expect(token).toMatch(/^[0-9a-f-]{36}\./);
+    expect((await signIn(stack.vigil.client(), { tenantSlug: stack.owner.slug, email: 'eve@acme.test' })).errors?.[0].extensions?.code).toBe('INVALID_CREDENTIALS');
+    await page.getByRole('button', { name: 'Done' }).click();
+    await secret.waitFor({ state: 'detached' });
+    const done = await stack.vigil.client().ok('mutation($i: CompletePasswordResetInput!) { completePasswordReset(input: $i) { user { email } } }', {
+      i: { token, newPassword: 'correct horse battery staple' },
+    });
+    expect(done.completePasswordReset.user.email).toBe('eve@acme.test');
+  });
 });
 
 describe('API keys', () => {

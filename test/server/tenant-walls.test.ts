@@ -7,7 +7,7 @@ import { asAppRole, asOwner } from '../support/owner-sql.ts';
 import { type TestVigil, startVigil } from '../support/vigil.ts';
 
 /** The only fields anyone may call without being signed in. */
-const PUBLIC_FIELDS = ['Query.viewer', 'Mutation.signUp', 'Mutation.signIn', 'Mutation.completeSignIn', 'Mutation.signOut', 'Mutation.acceptInvitation'];
+const PUBLIC_FIELDS = ['Query.viewer', 'Mutation.signUp', 'Mutation.signIn', 'Mutation.completeSignIn', 'Mutation.signOut', 'Mutation.acceptInvitation', 'Mutation.completePasswordReset'];
 const PUBLIC_TYPES = ['AuthPayload'];
 
 const scopesOf = (owner: { extensions?: unknown }) => (owner.extensions as { pothosOptions?: { authScopes?: unknown } } | undefined)?.pothosOptions?.authScopes;
@@ -138,6 +138,7 @@ describe("wall 1 and the API: an id of another tenant is the same NOT_FOUND as o
     'Mutation.disableUser': (id) => ['mutation($id: ID!) { disableUser(userId: $id) { id } }', { id }],
     'Mutation.enableUser': (id) => ['mutation($id: ID!) { enableUser(userId: $id) { id } }', { id }],
     'Mutation.unlockUser': (id) => ['mutation($id: ID!) { unlockUser(userId: $id) { id } }', { id }],
+    'Mutation.resetUserPassword': (id) => ['mutation($id: ID!) { resetUserPassword(userId: $id) { token } }', { id }],
     'Mutation.updateRole': (id) => ['mutation($id: ID!) { updateRole(id: $id, input: { name: "x" }) { id } }', { id }],
     'Mutation.deleteRole': (id) => ['mutation($id: ID!) { deleteRole(id: $id) { id } }', { id }],
     'Mutation.inviteUser': (id) => ['mutation($id: ID!) { inviteUser(email: "idor@acme.test", roleId: $id) { token } }', { id }],

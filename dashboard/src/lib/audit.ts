@@ -14,6 +14,7 @@ export const ALERT_ACTIONS: readonly string[] = [
   'api_key.used_after_revocation',
   'api_key.denied',
   'user.disabled',
+  'user.password_reset',
 ];
 
 /** The actions Vigil records, offered as suggestions in the action filter. */
@@ -30,6 +31,7 @@ export const KNOWN_ACTIONS: readonly string[] = [
   'user.enabled',
   'user.unlocked',
   'user.password_changed',
+  'user.password_reset_completed',
   'user.totp_enabled',
   'user.totp_disabled',
   'role.created',

@@ -2,6 +2,7 @@ import { Role } from '../access/role.entity.ts';
 import { ApiKey } from '../api-keys/api-key.entity.ts';
 import { ScheduledJob } from '../jobs/scheduled-job.entity.ts';
 import { Invitation } from '../users/invitation.entity.ts';
+import { PasswordReset } from '../users/password-reset.entity.ts';
 import { AuditEvent } from '../audit/audit-event.entity.ts';
 import { AuditExport } from '../audit/audit-export.entity.ts';
 import { RecoveryCode } from '../mfa/recovery-code.entity.ts';
@@ -24,6 +25,7 @@ export const entities = [
   SignInChallenge,
   RecoveryCode,
   Invitation,
+  PasswordReset,
   ApiKey,
   ScheduledJob,
   AuditEvent,

@@ -6,6 +6,7 @@ type LocatorFunction =
   | 'vigil_tenant_of_session'
   | 'vigil_tenant_of_sign_in_challenge'
   | 'vigil_tenant_of_invitation'
+  | 'vigil_tenant_of_password_reset'
   | 'vigil_tenant_of_api_key';
 
 /**
@@ -31,6 +32,10 @@ export class Locators {
 
   tenantOfInvitation(invitationId: string): Promise<string | null> {
     return this.#locate('vigil_tenant_of_invitation', invitationId, true);
+  }
+
+  tenantOfPasswordReset(resetId: string): Promise<string | null> {
+    return this.#locate('vigil_tenant_of_password_reset', resetId, true);
   }
 
   tenantOfApiKey(apiKeyId: string): Promise<string | null> {

@@ -47,12 +47,16 @@ export async function signIn(services: Services, meta: RequestMeta, input: unkno
   await attempt.succeed();
   await rehashIfOutdated(services, tenant.id, user, password);
 
-  if (user.totpEnabledAt) {
-    const challenge = await issueSignInChallenge(services, meta, tenant.id, user);
-    throw clientError(ErrorCode.TOTP_REQUIRED, undefined, { challenge: challenge.token, expiresAt: challenge.expiresAt.toISOString() });
-  }
+  await requireSecondFactor(services, meta, tenant.id, user);
   const issued = await completeSignIn(services, meta, { user, tenant, device, authMethod: 'password' });
   return { ...issued, user, tenant };
+}
+
+/** With TOTP on, a proven password earns a challenge (TOTP_REQUIRED), not a session. */
+export async function requireSecondFactor(services: Services, meta: RequestMeta, tenantId: string, user: { id: string; totpEnabledAt?: Date | null }): Promise<void> {
+  if (!user.totpEnabledAt) return;
+  const challenge = await issueSignInChallenge(services, meta, tenantId, user);
+  throw clientError(ErrorCode.TOTP_REQUIRED, undefined, { challenge: challenge.token, expiresAt: challenge.expiresAt.toISOString() });
 }
 
 /**

@@ -8,6 +8,8 @@ import { RoleRef } from '../access/role.graphql.ts';
 import { disableUser, enableUser, listUsers, setUserRole, unlockUser } from './employees.ts';
 import type { Invitation } from './invitation.entity.ts';
 import { acceptInvitation, inviteUser } from './invitations.ts';
+import type { PasswordReset } from './password-reset.entity.ts';
+import { completePasswordReset, resetUserPassword } from './password-reset.ts';
 import { UserRef } from './user.graphql.ts';
 
 const InvitationRef = builder.objectRef<Invitation>('Invitation').implement({
@@ -28,6 +30,20 @@ const InvitationWithTokenRef = builder.objectRef<{ invitation: Invitation; token
     invitation: t.field({ type: InvitationRef, resolve: (p) => p.invitation }),
     token: t.exposeString('token'),
   }),
+});
+
+const PasswordResetWithTokenRef = builder.objectRef<{ reset: PasswordReset; token: string }>('PasswordResetWithToken').implement({
+  description: 'The reset token is shown this once: pass it to the employee over a channel you trust.',
+  authScopes: { authenticated: true },
+  fields: (t) => ({
+    userId: t.id({ resolve: (p) => p.reset.user.id }),
+    expiresAt: t.field({ type: 'DateTime', resolve: (p) => p.reset.expiresAt }),
+    token: t.exposeString('token'),
+  }),
+});
+
+const CompletePasswordResetInput = builder.inputType('CompletePasswordResetInput', {
+  fields: (t) => ({ token: t.string({ required: true }), newPassword: t.string({ required: true }) }),
 });
 
 const AcceptInvitationInput = builder.inputType('AcceptInvitationInput', {
@@ -87,6 +103,21 @@ builder.mutationFields((t) => ({
     authScopes: { permission: 'users.manage' },
     args: { userId: t.arg.id({ required: true }) },
     resolve: (_root, args, ctx) => administer(ctx, (work) => enableUser(work, viewerOf(ctx), String(args.userId))),
+  }),
+  resetUserPassword: t.field({
+    type: PasswordResetWithTokenRef,
+    description:
+      "Owner only. The employee's password stops working, their sessions end and their API keys rotate at once; the token lets them set a new one (24 hours, once).",
+    authScopes: { $all: { session: true, permission: 'users.manage' } },
+    args: { userId: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => resetUserPassword(ctx.services, viewerOf(ctx), String(args.userId), (step) => administer(ctx, step)),
+  }),
+  completePasswordReset: t.field({
+    type: AuthPayloadRef,
+    description: "Sets your new password with the owner's reset token and signs you in (or asks for your confirmation code).",
+    authScopes: { public: true },
+    args: { input: t.arg({ type: CompletePasswordResetInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => signedInPayload(ctx, await completePasswordReset(ctx.services, ctx.meta, input)),
   }),
   unlockUser: t.field({
     type: UserRef,

@@ -14,7 +14,7 @@ export function listUsers(em: EntityManager): Promise<User[]> {
 }
 
 /** The target of an administrative action: in the tenant, not the owner, not oneself. */
-async function manageableUser(work: Work, viewer: Viewer, userId: string): Promise<User> {
+export async function manageableUser(work: Work, viewer: Viewer, userId: string): Promise<User> {
   const user = await findUserOrNotFound(work.em, userId);
   await work.em.populate(user, ['role']);
   if (user.id === viewer.user.id) throw forbidden('You cannot do this to your own account.');
