@@ -1,3 +1,4 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { builder, enumOf } from '../builder.ts';
 import { auditOrigin, tenantEmOf, viewerOf } from '../context.ts';
 import { inTenantTransaction } from '../unit-of-work.ts';
@@ -79,10 +80,10 @@ export const AuditEventFilter = builder.inputType('AuditEventFilter', {
   }),
 });
 
-/** Loads the actors of a page at once, so `actor` resolves from the identity map. */
-async function withActors(page: AuditPage, ctx: Parameters<typeof tenantEmOf>[0]): Promise<AuditPage> {
+/** Loads the actors of a page at once; they reach the request's identity map, so `actor` resolves from it. */
+async function withActors(em: EntityManager, page: AuditPage): Promise<AuditPage> {
   const ids = [...new Set(page.events.map((e) => e.actorId).filter((id): id is string => id !== null))];
-  if (ids.length) await tenantEmOf(ctx).find(User, { id: { $in: ids } });
+  if (ids.length) await em.find(User, { id: { $in: ids } });
   return page;
 }
 
@@ -98,13 +99,13 @@ builder.queryField('auditEvents', (t) =>
     },
     resolve: async (_root, args, ctx) => {
       const filter = parseInput(AuditFilterSchema, args.filter ?? {});
-      const page = await searchAuditEvents(tenantEmOf(ctx), filter, args.first ?? 50, args.after ?? null);
-      if (!args.after) {
-        await inTenantTransaction(ctx.services, viewerOf(ctx).tenantId, auditOrigin(ctx), ({ journal }) =>
-          journal.record({ action: 'audit.read', details: { filter: args.filter ?? {} } }),
-        );
-      }
-      return withActors(page, ctx);
+      // One transaction for the page, its actors and the entry recording the read: outside one, each
+      // read would be a transaction of its own (the tenant setting row-level security needs is local to one).
+      return inTenantTransaction(ctx.services, viewerOf(ctx).tenantId, auditOrigin(ctx), async ({ em, journal }) => {
+        const page = await withActors(em, await searchAuditEvents(em, filter, args.first ?? 50, args.after ?? null));
+        if (!args.after) await journal.record({ action: 'audit.read', details: { filter: args.filter ?? {} } });
+        return page;
+      }, tenantEmOf(ctx));
     },
   }),
 );

@@ -28,6 +28,30 @@ export interface AuditEntry {
 
 export type RecordedEvent = ChainedFields & { hash: string; prevHash: string };
 
+/** An entry with everything but its place in the chain, which only the database assigns. */
+export interface PreparedEntry {
+  fields: Omit<ChainedFields, 'seq'>;
+  /** The canonical JSON around the seq (see canonicalAroundSeq). */
+  prefix: string;
+  suffix: string;
+}
+
+/** What vigil_append_audit returns. */
+export interface AppendedRow {
+  seq: string | number;
+  prev_hash: string;
+  hash: string;
+}
+
+/** The event as vigil_append_audit takes it (its jsonb argument). */
+export function eventJson(entry: PreparedEntry): Record<string, unknown> {
+  return { ...entry.fields, occurredAt: entry.fields.occurredAt.toISOString() };
+}
+
+export function appendedEvent(entry: PreparedEntry, appended: AppendedRow): RecordedEvent {
+  return { ...entry.fields, seq: Number(appended.seq), prevHash: appended.prev_hash, hash: appended.hash };
+}
+
 /**
  * Appends to one tenant's journal inside the caller's transaction, one statement per entry: the
  * database function takes the per-tenant advisory lock, which makes seq gap-free and keeps commits in
@@ -44,30 +68,38 @@ export class JournalWriter {
   ) {}
 
   async record(entry: AuditEntry): Promise<RecordedEvent> {
-    const fields: Omit<ChainedFields, 'seq'> = {
-      id: randomUUID(),
-      tenantId: this.tenantId,
-      occurredAt: this.clock.now(),
-      action: entry.action,
-      outcome: entry.outcome ?? 'success',
-      actorType: entry.actor?.type ?? this.origin.actorType,
-      actorId: entry.actor ? entry.actor.id : this.origin.actorId,
-      targetType: entry.target?.type ?? null,
-      targetId: entry.target?.id ?? null,
-      ip: this.origin.ip,
-      userAgent: this.origin.userAgent,
-      sessionId: this.origin.sessionId,
-      details: jsonSafe(this.origin.apiKeyId && !entry.actor ? { ...entry.details, apiKeyId: this.origin.apiKeyId } : (entry.details ?? {})),
-    };
-    const { prefix, suffix } = canonicalAroundSeq(fields);
-    const [appended] = await this.em.execute<Array<{ seq: string | number; prev_hash: string; hash: string }>>(
+    const prepared = prepareEntry(this.tenantId, this.origin, this.clock.now(), entry);
+    const [appended] = await this.em.execute<AppendedRow[]>(
       'select seq, prev_hash, hash from vigil_append_audit(?, ?, ?, ?::jsonb)',
-      [this.tenantId, prefix, suffix, JSON.stringify({ ...fields, occurredAt: fields.occurredAt.toISOString() })],
+      [this.tenantId, prepared.prefix, prepared.suffix, JSON.stringify(eventJson(prepared))],
     );
-    const event: RecordedEvent = { ...fields, seq: Number(appended.seq), prevHash: appended.prev_hash, hash: appended.hash };
+    return this.adopt(appendedEvent(prepared, appended));
+  }
+
+  /** An event appended in this transaction by another statement: published with the others on commit. */
+  adopt(event: RecordedEvent): RecordedEvent {
     this.recorded.push(event);
     return event;
   }
+}
+
+export function prepareEntry(tenantId: string, origin: AuditOrigin, now: Date, entry: AuditEntry): PreparedEntry {
+  const fields: Omit<ChainedFields, 'seq'> = {
+    id: randomUUID(),
+    tenantId,
+    occurredAt: now,
+    action: entry.action,
+    outcome: entry.outcome ?? 'success',
+    actorType: entry.actor?.type ?? origin.actorType,
+    actorId: entry.actor ? entry.actor.id : origin.actorId,
+    targetType: entry.target?.type ?? null,
+    targetId: entry.target?.id ?? null,
+    ip: origin.ip,
+    userAgent: origin.userAgent,
+    sessionId: origin.sessionId,
+    details: jsonSafe(origin.apiKeyId && !entry.actor ? { ...entry.details, apiKeyId: origin.apiKeyId } : (entry.details ?? {})),
+  };
+  return { fields, ...canonicalAroundSeq(fields) };
 }
 
 /** What jsonb will give back (dates as strings, no undefined): the hash must cover exactly that. */

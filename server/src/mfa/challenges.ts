@@ -69,12 +69,12 @@ export async function completeTotpSignIn(services: Services, meta: RequestMeta, 
   if (step === null && !recoveryValid) {
     throw await attempt.fail(user, { email: user.email, reason: 'invalid_code' });
   }
-  await attempt.succeed();
   const issued = await completeSignIn(services, meta, {
     user,
     tenant: user.tenant,
     device,
     authMethod: 'password+totp',
+    attempt,
     em,
     extra: async (work) => {
       // Conditional writes: of two requests racing with the same challenge or code, one wins.

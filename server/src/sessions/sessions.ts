@@ -1,7 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { randomUUID } from 'node:crypto';
 import type { SessionView, TenantView } from '../access/viewer.ts';
-import type { RequestMeta } from '../context.ts';
 import type { Work } from '../unit-of-work.ts';
 import { Session, type SessionEndReason, RetiredSessionSecret } from './session.entity.ts';
 import { mintSessionSecret } from './session-token.ts';
@@ -10,40 +8,6 @@ export interface IssuedSession {
   session: SessionView;
   /** Shown to the client once; never stored. */
   token: string;
-}
-
-/** Always a new session with a new id: a token known before sign-in is never upgraded (no fixation). */
-export async function openSession(
-  work: Work,
-  args: { tenant: TenantView; user: { id: string }; authMethod: 'password' | 'password+totp'; meta: RequestMeta; now: Date },
-): Promise<IssuedSession> {
-  const { tenant, user, meta, now } = args;
-  const id = randomUUID();
-  const { token, secretHash } = mintSessionSecret(id);
-  const session: SessionView = {
-    id,
-    user: { id: user.id },
-    secretHash,
-    previousSecretHash: null,
-    previousValidUntil: null,
-    createdAt: now,
-    rotatedAt: now,
-    lastSeenAt: now,
-    expiresAt: new Date(now.getTime() + tenant.absoluteTimeoutSeconds * 1000),
-    ip: meta.ip,
-    userAgent: meta.userAgent?.slice(0, 512) ?? null,
-    authMethod: args.authMethod,
-    endedAt: null,
-    endReason: null,
-  };
-  await work.em.insert(Session, { ...session, tenant: tenant.id, user: user.id });
-  await work.journal.record({
-    action: 'session.signed_in',
-    actor: { type: 'user', id: user.id },
-    target: { type: 'session', id },
-    details: { authMethod: args.authMethod },
-  });
-  return { session, token };
 }
 
 /** A new secret for the same session; the old one stays valid for the tenant's grace window. */

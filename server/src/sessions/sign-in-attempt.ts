@@ -5,9 +5,10 @@ import { ErrorCode, clientError } from '../errors.ts';
 import type { Services } from '../services.ts';
 import { type Work, inTenantTransaction } from '../unit-of-work.ts';
 import type { TenantView, UserView } from '../access/viewer.ts';
-import { type Recognition, rememberDevice } from './known-devices.ts';
-import { type IssuedSession, openSession } from './sessions.ts';
-import { ADDRESS_RULE, type Reservation, releaseAttempts, reserveAttempts, signInAttempts } from './sign-in-throttle.ts';
+import { publishAuditEvents } from '../audit/feed.ts';
+import type { Recognition } from './known-devices.ts';
+import { type OpenedRow, type OpenedSession, SessionOpening } from './open-session.ts';
+import { ADDRESS_RULE, type Reservation, releaseArgument, releaseAttempts, reserveAttempts, signInAttempts } from './sign-in-throttle.ts';
 
 /**
  * One attempt to prove identity (password or confirmation code), counted against the client address
@@ -50,13 +51,23 @@ export class SignInAttempt {
     return clientError(ErrorCode.INVALID_CREDENTIALS);
   }
 
+  /** A success forgives: see releaseAttempts. */
   async succeed(): Promise<void> {
+    await releaseAttempts(this.services.db, this.releaseArgument());
+  }
+
+  /** The release as vigil_release_sign_in (and vigil_open_session) take it. */
+  releaseArgument(): string {
     const [address, account] = this.reservations;
-    await releaseAttempts(this.services.db, account, address);
+    return releaseArgument(account, address);
   }
 }
 
-/** Opens the session of a fully verified sign-in, with its device, in one transaction. */
+/**
+ * Opens the session of a fully verified sign-in, with its device and journal entries, in one statement
+ * (vigil_open_session) that also releases the attempt, if one is given: its success and its session
+ * commit together. With other work (`extra`, or entities in `em`), inside that work's transaction.
+ */
 export async function completeSignIn(
   services: Services,
   meta: RequestMeta,
@@ -65,18 +76,28 @@ export async function completeSignIn(
     tenant: TenantView;
     device: Recognition;
     authMethod: 'password' | 'password+totp';
+    attempt?: SignInAttempt;
     /** The EntityManager holding entities created for this sign-in (sign-up, invitation), if any. */
     em?: EntityManager;
     extra?: (work: Work) => Promise<void>;
   },
-): Promise<IssuedSession & { deviceToken: string | null }> {
+): Promise<OpenedSession> {
   const { user, tenant } = args;
-  const now = services.clock.now();
+  const opening = new SessionOpening({ ...args, meta, now: services.clock.now() });
+  const statementArguments = [...opening.arguments(), args.attempt?.releaseArgument() ?? null];
+  if (!args.extra && !args.em) {
+    const [row] = await services.db.prepared<OpenedRow>('vigil_open_session', OPEN_SESSION_PREPARED, statementArguments);
+    publishAuditEvents(services.bus, opening.recorded(row));
+    return opening.result(row);
+  }
   const origin: AuditOrigin = { actorType: 'user', actorId: user.id, sessionId: null, ip: meta.ip, userAgent: meta.userAgent };
   return inTenantTransaction(services, tenant.id, origin, async (work) => {
     await args.extra?.(work);
-    const issued = await openSession(work, { tenant, user, authMethod: args.authMethod, meta, now });
-    const deviceToken = await rememberDevice(work, { tenantId: tenant.id, userId: user.id }, meta, args.device, now);
-    return { ...issued, deviceToken };
+    const [row] = await work.em.execute<OpenedRow[]>(OPEN_SESSION_SQL, statementArguments);
+    for (const event of opening.recorded(row)) work.journal.adopt(event);
+    return opening.result(row);
   }, args.em ?? services.db.forTenant(tenant.id));
 }
+
+const OPEN_SESSION_SQL = 'select device_id, appended from vigil_open_session(?, ?::jsonb, ?::jsonb, ?::jsonb, ?::jsonb)';
+const OPEN_SESSION_PREPARED = 'select device_id, appended from vigil_open_session($1, $2::jsonb, $3::jsonb, $4::jsonb, $5::jsonb)';

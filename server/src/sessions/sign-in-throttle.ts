@@ -71,14 +71,14 @@ export async function reserveAttempts(em: EntityManager, attempts: Attempt[], no
 
 type ReserveOutcome = { retryAfter: number } | { reserved: Array<{ key: string; locksOnFailure: boolean }> };
 
+/** vigil_release_sign_in's argument: the keys of the account (or device) and of the address. */
+export function releaseArgument(account: Reservation, address: Reservation): string {
+  return JSON.stringify({ account: account.key, address: address.key });
+}
+
 /** A success forgives: the account's count is cleared, the address only gets this attempt back. */
-export async function releaseAttempts(db: Database, account: Reservation, address: Reservation): Promise<void> {
-  await db.prepared(
-    'vigil_release_sign_in',
-    `with forgiven as (delete from sign_in_throttle where key = $1)
-     update sign_in_throttle set failures = failures - 1 where key = $2 and failures > 0 and locked_until is null`,
-    [account.key, address.key],
-  );
+export async function releaseAttempts(db: Database, release: string): Promise<void> {
+  await db.prepared('vigil_release_sign_in', 'select vigil_release_sign_in($1::jsonb)', [release]);
 }
 
 /** An owner or administrator lifts a lock early. */

@@ -44,11 +44,12 @@ export async function signIn(services: Services, meta: RequestMeta, input: unkno
     const reason = !tenant ? 'unknown_tenant' : !user ? 'unknown_email' : !passwordMatches ? 'wrong_password' : 'user_disabled';
     throw await attempt.fail(user, { email, reason, ...(tenant ? {} : { tenantSlug }) });
   }
-  await attempt.succeed();
   await rehashIfOutdated(services, tenant.id, user, password);
-
-  await requireSecondFactor(services, meta, tenant.id, user);
-  const issued = await completeSignIn(services, meta, { user, tenant, device, authMethod: 'password' });
+  if (user.totpEnabledAt) {
+    await attempt.succeed(); // the password was right; the code will be an attempt of its own
+    await requireSecondFactor(services, meta, tenant.id, user);
+  }
+  const issued = await completeSignIn(services, meta, { user, tenant, device, authMethod: 'password', attempt });
   return { ...issued, user, tenant };
 }
 
