@@ -12,7 +12,7 @@ const VITE_ORIGINS = ['http://localhost:5173', 'http://127.0.0.1:5173'];
 const SERVER_ORIGINS = [`http://localhost:${SERVER_PORT}`, `http://127.0.0.1:${SERVER_PORT}`];
 
 // The browser's Origin is Vite's: the server must accept it for the WebSocket handshake.
-const server: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
+const server: ChildProcess = spawn(process.execPath, ['server/start.mjs'], {
   cwd: ROOT,
   stdio: 'inherit',
   env: { ...process.env, PORT: String(SERVER_PORT), ALLOWED_ORIGINS: process.env.ALLOWED_ORIGINS ?? [...VITE_ORIGINS, ...SERVER_ORIGINS].join(',') },

@@ -32,13 +32,14 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Runs `node --import tsx <script>` (relative to the repository) with `env`, then waits until
+ * Runs `<script>` (relative to the repository; TypeScript through tsx, `.mjs` as it is) with `env`, then waits until
  * GET <url>/healthz answers 200. The child's output explains a failed start, and is passed on to our
  * stderr when `forwardOutput` is set (to see the errors behind failed responses).
  */
 export async function startChildServer(name: string, script: string, port: number, env: NodeJS.ProcessEnv, forwardOutput = false): Promise<ChildServer> {
   const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(NODE, [...nodeArgs, '--import', 'tsx', script], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(NODE, [...nodeArgs, ...loader, script], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-OUTPUT_TAIL_CHARS);

@@ -8,7 +8,7 @@ import type { BenchDatabase } from './database.ts';
 const INHERITED = ['PATH', 'HOME', 'TMPDIR', 'TZ', 'LANG', 'UV_THREADPOOL_SIZE', 'NODE_OPTIONS'];
 
 /**
- * Vigil as in production (server/src/main.ts) in a child process, on its own database and home.
+ * Vigil as in production (server/start.mjs) in a child process, on its own database and home.
  * The argon2 parameters are left at their floor, which is what the sign-in baseline hashes with.
  */
 export async function startVigil(database: BenchDatabase, passwordHashConcurrency: number): Promise<ChildServer> {
@@ -31,7 +31,7 @@ export async function startVigil(database: BenchDatabase, passwordHashConcurrenc
     ...(database.url ? { DATABASE_URL: database.url } : {}),
   };
   try {
-    const server = await startChildServer('Vigil', 'server/src/main.ts', port, env, logLevel !== 'silent');
+    const server = await startChildServer('Vigil', 'server/start.mjs', port, env, logLevel !== 'silent');
     return {
       ...server,
       async stop() {

@@ -70,7 +70,7 @@ async function startApp(config: Config, options: AppOptions) {
     db,
     locators: new Locators(db),
     credentials: new CredentialLookup(db),
-    hasher: new PasswordHasher(config.passwordHash, config.passwordHashConcurrency),
+    hasher: new PasswordHasher(config.passwordHash, config.passwordHashConcurrency, { threadpoolIsCap: config.threadpoolSize <= config.passwordHashConcurrency }),
     keys: loadServerKeys(config.secretsDir),
     bus,
     liveFeeds: new LiveFeeds(bus, gapReader({ db })),

@@ -31,6 +31,8 @@ const EnvSchema = z.object({
   ARGON2_MEMORY_KIB: z.coerce.number().int().min(ARGON2_FLOOR.memoryCost).default(ARGON2_FLOOR.memoryCost),
   ARGON2_TIME_COST: z.coerce.number().int().min(ARGON2_FLOOR.timeCost).default(ARGON2_FLOOR.timeCost),
   PASSWORD_HASH_CONCURRENCY: positiveInt(availableParallelism()),
+  // Read by libuv when its threadpool starts (default 4); server/start.mjs sets it to the hashing cap.
+  UV_THREADPOOL_SIZE: positiveInt(4),
   AUDIT_CHECKPOINT_INTERVAL_SECONDS: positiveInt(300),
   API_KEY_ROTATION_INTERVAL_SECONDS: positiveInt(3600),
   WS_KEEPALIVE_SECONDS: positiveInt(12),
@@ -58,6 +60,8 @@ export interface Config {
   readonly logLevel: string;
   readonly passwordHash: { readonly memoryCost: number; readonly timeCost: number; readonly parallelism: number };
   readonly passwordHashConcurrency: number;
+  /** libuv's threadpool, where argon2 runs. */
+  readonly threadpoolSize: number;
   readonly auditCheckpointIntervalSeconds: number;
   readonly apiKeyRotationIntervalSeconds: number;
   /** WebSockets are pinged this often; a peer that missed the previous ping is dropped. */
@@ -97,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     passwordHash: Object.freeze({ memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST, parallelism: 1 }),
     passwordHashConcurrency: e.PASSWORD_HASH_CONCURRENCY,
+    threadpoolSize: e.UV_THREADPOOL_SIZE,
     auditCheckpointIntervalSeconds: e.AUDIT_CHECKPOINT_INTERVAL_SECONDS,
     apiKeyRotationIntervalSeconds: e.API_KEY_ROTATION_INTERVAL_SECONDS,
     wsKeepAliveSeconds: e.WS_KEEPALIVE_SECONDS,

@@ -1,6 +1,7 @@
 import * as argon2 from 'argon2';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ARGON2_FLOOR } from '../../server/src/config.ts';
+import { eventLoopBusy } from '../../server/src/event-loop.ts';
 import { PasswordHasher } from '../../server/src/users/password-hasher.ts';
 import { COMMON_PASSWORD_COUNT, passwordProblems } from '../../server/src/users/password-policy.ts';
 import { errorCode } from '../support/client.ts';
@@ -81,14 +82,20 @@ describe('password rules', () => {
   });
 });
 
+/** The highest `hasher.running` while `work` runs. */
+async function peakRunning(hasher: PasswordHasher, work: () => Promise<unknown>): Promise<number> {
+  let peak = 0;
+  const sampler = setInterval(() => (peak = Math.max(peak, hasher.running)), 1);
+  await work();
+  clearInterval(sampler);
+  return peak;
+}
+
 describe('the hashing cap', () => {
   test('never runs more hashes at once than the cap, and refuses a flood beyond the queue', async () => {
     const hasher = new PasswordHasher(ARGON2_FLOOR, 2);
     const hash = await hasher.hash('some long password');
-    let peak = 0;
-    const sampler = setInterval(() => (peak = Math.max(peak, hasher.running)), 1);
-    await Promise.all(Array.from({ length: 12 }, () => hasher.verify(hash, 'some long password')));
-    clearInterval(sampler);
+    const peak = await peakRunning(hasher, () => Promise.all(Array.from({ length: 12 }, () => hasher.verify(hash, 'some long password'))));
     expect(peak).toBeGreaterThan(0);
     expect(peak).toBeLessThanOrEqual(2);
 
@@ -96,5 +103,20 @@ describe('the hashing cap', () => {
     const outcomes = await Promise.all(flood);
     expect(outcomes.filter((o) => o === 'RATE_LIMITED').length).toBeGreaterThan(0);
     expect(outcomes.filter((o) => o === 'done').length).toBeGreaterThanOrEqual(2 * 64);
+  });
+
+  test('when libuv\'s threadpool is the cap, one hash more waits in it, but only while the event loop has room', async () => {
+    const hasher = new PasswordHasher(ARGON2_FLOOR, 2, { threadpoolIsCap: true });
+    const hash = await hasher.hash('some long password');
+    const verifyMany = () => Promise.all(Array.from({ length: 12 }, () => hasher.verify(hash, 'some long password')));
+
+    eventLoopBusy();
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(await peakRunning(hasher, verifyMany)).toBe(3);
+
+    eventLoopBusy();
+    const until = performance.now() + 150;
+    while (performance.now() < until); // a busy event loop: it keeps the gaps between hashes
+    expect(await peakRunning(hasher, verifyMany)).toBe(2);
   });
 });

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,10 +22,10 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** `server/src/main.ts` as `npm start` runs it, in its own process. */
+/** `server/start.mjs` as `npm start` runs it, in its own process. */
 async function startMain(env: Record<string, string>): Promise<string> {
   const port = await freePort();
-  const child = spawn('node_modules/.bin/node', ['--import', 'tsx', 'server/src/main.ts'], {
+  const child = spawn('node_modules/.bin/node', ['server/start.mjs'], {
     env: { PATH: process.env.PATH, PORT: String(port), LOG_LEVEL: 'error', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -38,6 +38,11 @@ async function startMain(env: Record<string, string>): Promise<string> {
     return fetch(`${url}/healthz`).then((r) => r.ok, () => false);
   }, 60_000, 200);
   return url;
+}
+
+/** The names of a process's threads (Linux). */
+function threadNames(pid: number): string[] {
+  return readdirSync(`/proc/${pid}/task`).map((tid) => readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim());
 }
 
 function stop(child: ChildProcess): Promise<void> {
@@ -57,6 +62,16 @@ describe('npm start', () => {
     await stop(running.pop()!);
     const second = await startMain(env);
     expect((await signIn(new GraphQLClient(second), { tenantSlug: owner.slug, email: owner.email })).errors).toBeUndefined();
+  }, 120_000);
+
+  test('sizes libuv\'s threadpool, where passwords are hashed, to PASSWORD_HASH_CONCURRENCY: never more hashes at once', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'vigil-start-'));
+    // 3: neither libuv's default (4) nor, on the usual machine, the core count.
+    const url = await startMain({ VIGIL_HOME: home, DASHBOARD_DIR: join(home, 'none'), PASSWORD_HASH_CONCURRENCY: '3' });
+    const client = new GraphQLClient(url);
+    // Hashes at once: the pool's threads all exist once it has been this busy.
+    await Promise.all([signUpTenant(client), signUpTenant(client), signUpTenant(client), signUpTenant(client)]);
+    expect(threadNames(running.at(-1)!.pid!).filter((name) => name === 'libuv-worker')).toHaveLength(3);
   }, 120_000);
 
   // Needs a PostgreSQL server (TEST_DATABASE_URL or DATABASE_URL), as in CI; reported as skipped without one.

@@ -7,6 +7,7 @@ import { journalDenials } from '../api-keys/denials.ts';
 import type { AuditRecord } from '../audit/feed.ts';
 import { type Deliver, LiveAuditStream, type Renderer } from '../audit/live-stream.ts';
 import type { Context } from '../context.ts';
+import { eventLoopBusy } from '../event-loop.ts';
 import type { Services } from '../services.ts';
 import { maskUnexpected } from './graphql-server.ts';
 import { type SharedExecutions, selectsViewerDependentFields } from './shared-execution.ts';
@@ -79,11 +80,9 @@ function socketDelivery({ id, ws }: SubscriptionSink): Deliver {
   };
 }
 
-/** While the process is this busy (event-loop utilisation), a socket's writes wait to go out together... */
-const BUSY_UTILIZATION = 0.8;
-/** ...for at most this long: the latency traded, under load only, for fewer system calls per delivery. */
+/** While the event loop is busy, a socket's writes wait to go out together for at most this long: the
+ * latency traded, under load only, for fewer system calls per delivery. */
 const BUSY_FLUSH_INTERVAL_MS = 50;
-const UTILIZATION_WINDOW_MS = 100;
 
 const corked = new Set<Socket>();
 let lastFlushAt = 0;
@@ -104,7 +103,7 @@ function coalesceWrites(ws: WebSocket): void {
 }
 
 function scheduleFlush(): void {
-  const wait = loop.busy() ? lastFlushAt + BUSY_FLUSH_INTERVAL_MS - performance.now() : 0;
+  const wait = eventLoopBusy() ? lastFlushAt + BUSY_FLUSH_INTERVAL_MS - performance.now() : 0;
   if (wait > 0) setTimeout(flush, wait);
   else setImmediate(flush);
 }
@@ -114,23 +113,6 @@ function flush(): void {
   for (const socket of corked) socket.uncork();
   corked.clear();
 }
-
-/** Event-loop utilisation over the last window, read when asked (no timer of its own). */
-const loop = {
-  sampledAt: 0,
-  sample: performance.eventLoopUtilization(),
-  isBusy: false,
-  busy(): boolean {
-    const now = performance.now();
-    if (now - this.sampledAt >= UTILIZATION_WINDOW_MS) {
-      const current = performance.eventLoopUtilization();
-      this.isBusy = performance.eventLoopUtilization(current, this.sample).utilization > BUSY_UTILIZATION;
-      this.sample = current;
-      this.sampledAt = now;
-    }
-    return this.isBusy;
-  },
-};
 
 function drained(ws: WebSocket): Promise<void> {
   return new Promise((resolve) => {

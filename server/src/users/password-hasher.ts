@@ -1,6 +1,7 @@
 import * as argon2 from 'argon2';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { rateLimited } from '../errors.ts';
+import { eventLoopBusy } from '../event-loop.ts';
 import { newSecret } from '../tokens.ts';
 
 export interface Argon2Parameters {
@@ -12,19 +13,35 @@ export interface Argon2Parameters {
 /** Waiting hashes beyond this many per slot are refused: a flood gets RATE_LIMITED, not a growing queue. */
 const QUEUE_PER_SLOT = 64;
 
+export interface HasherOptions {
+  /**
+   * libuv's threadpool, where argon2 runs, is no larger than the cap (server/start.mjs sizes it so):
+   * then one hash more may wait in it, since the pool itself keeps the cap.
+   */
+  threadpoolIsCap?: boolean;
+}
+
 /**
  * argon2id behind a concurrency cap near the core count: a login flood queues here instead of
  * occupying every libuv thread and starving the queries of everyone else.
+ *
+ * When libuv's threadpool is the cap, one hash more waits in the pool while the event loop has room, so
+ * a thread that finishes a hash starts the next at once instead of idling until the event loop hands it
+ * one. A busy event loop gets those gaps back: it is serving everyone else.
  */
 export class PasswordHasher {
   readonly #parameters: Argon2Parameters;
   readonly #limit: LimitFunction;
   readonly #maxQueue: number;
+  readonly #cap: number;
+  readonly #lookahead: boolean;
   #dummyHash: Promise<string> | undefined;
   #verifications = 0;
 
-  constructor(parameters: Argon2Parameters, concurrency: number) {
+  constructor(parameters: Argon2Parameters, concurrency: number, options: HasherOptions = {}) {
     this.#parameters = parameters;
+    this.#cap = concurrency;
+    this.#lookahead = options.threadpoolIsCap ?? false;
     this.#limit = pLimit(concurrency);
     this.#maxQueue = concurrency * QUEUE_PER_SLOT;
   }
@@ -49,7 +66,7 @@ export class PasswordHasher {
     return this.#verifications;
   }
 
-  /** Hashes running right now; never more than the concurrency cap. */
+  /** Hashes handed to libuv right now: at most the cap, or one more waiting there when it is the cap. */
   get running(): number {
     return this.#limit.activeCount;
   }
@@ -66,6 +83,7 @@ export class PasswordHasher {
 
   #run<T>(work: () => Promise<T>): Promise<T> {
     if (this.#limit.pendingCount >= this.#maxQueue) return Promise.reject(rateLimited(1));
+    this.#limit.concurrency = this.#lookahead && !eventLoopBusy() ? this.#cap + 1 : this.#cap;
     return this.#limit(work);
   }
 }
