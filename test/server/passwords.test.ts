@@ -105,7 +105,7 @@ describe('the hashing cap', () => {
     expect(outcomes.filter((o) => o === 'done').length).toBeGreaterThanOrEqual(2 * 64);
   });
 
-  test('when libuv\'s threadpool is the cap, one hash more waits in it, but only while the event loop has room', async () => {
+  test('one hash more waits in libuv\'s threadpool when it is the cap and the event loop has room; one fewer runs while it is busy', async () => {
     const hasher = new PasswordHasher(ARGON2_FLOOR, 2, { threadpoolIsCap: true });
     const hash = await hasher.hash('some long password');
     const verifyMany = () => Promise.all(Array.from({ length: 12 }, () => hasher.verify(hash, 'some long password')));
@@ -116,7 +116,7 @@ describe('the hashing cap', () => {
 
     eventLoopBusy();
     const until = performance.now() + 150;
-    while (performance.now() < until); // a busy event loop: it keeps the gaps between hashes
-    expect(await peakRunning(hasher, verifyMany)).toBe(2);
+    while (performance.now() < until); // a busy event loop: it gets a core back from hashing
+    expect(await peakRunning(hasher, verifyMany)).toBe(1);
   });
 });

@@ -27,7 +27,7 @@ export interface HasherOptions {
  *
  * When libuv's threadpool is the cap, one hash more waits in the pool while the event loop has room, so
  * a thread that finishes a hash starts the next at once instead of idling until the event loop hands it
- * one. A busy event loop gets those gaps back: it is serving everyone else.
+ * one. While the event loop is busy, one hash fewer runs (at least one): it is serving everyone else.
  */
 export class PasswordHasher {
   readonly #parameters: Argon2Parameters;
@@ -83,7 +83,16 @@ export class PasswordHasher {
 
   #run<T>(work: () => Promise<T>): Promise<T> {
     if (this.#limit.pendingCount >= this.#maxQueue) return Promise.reject(rateLimited(1));
-    this.#limit.concurrency = this.#lookahead && !eventLoopBusy() ? this.#cap + 1 : this.#cap;
+    this.#limit.concurrency = this.#concurrencyNow();
     return this.#limit(work);
+  }
+
+  /**
+   * Busy serving requests, the event loop gets a core back: sessions already open come before new ones
+   * under a sign-in flood. Otherwise, with the threadpool as the cap, one hash more waits in it.
+   */
+  #concurrencyNow(): number {
+    if (eventLoopBusy()) return Math.max(1, this.#cap - 1);
+    return this.#lookahead ? this.#cap + 1 : this.#cap;
   }
 }
