@@ -34,6 +34,11 @@ export interface Context {
   liveSocket?: { requires(permission: Permission): void };
 }
 
+/** Who acts before a session exists: the user proving who they are (or nobody yet), from the request's address. */
+export function signInOrigin(meta: RequestMeta, userId: string | null): AuditOrigin {
+  return { actorType: userId ? 'user' : 'anonymous', actorId: userId, sessionId: null, ip: meta.ip, userAgent: meta.userAgent };
+}
+
 export function auditOrigin(ctx: Pick<Context, 'meta' | 'viewer'>): AuditOrigin {
   const viewer = ctx.viewer;
   return {

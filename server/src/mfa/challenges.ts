@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { RequestMeta } from '../context.ts';
+import { type RequestMeta, signInOrigin } from '../context.ts';
 import { ErrorCode, clientError } from '../errors.ts';
 import type { Services } from '../services.ts';
 import { type SignedIn } from '../sessions/sign-in.ts';
@@ -22,8 +22,7 @@ export async function issueSignInChallenge(services: Services, meta: RequestMeta
   const secret = newSecret();
   const now = services.clock.now();
   const expiresAt = new Date(now.getTime() + CHALLENGE_LIFETIME_SECONDS * 1000);
-  const origin = { actorType: 'user' as const, actorId: user.id, sessionId: null, ip: meta.ip, userAgent: meta.userAgent };
-  await inTenantTransaction(services, tenantId, origin, async ({ em, journal }) => {
+  await inTenantTransaction(services, tenantId, signInOrigin(meta, user.id), async ({ em, journal }) => {
     em.create(SignInChallenge, { id, tenant: tenantId, user: user.id, secretHash: hashSecret(secret), createdAt: now, expiresAt, usedAt: null });
     await em.flush();
     await journal.record({ action: 'session.totp_challenged', target: { type: 'user', id: user.id } });

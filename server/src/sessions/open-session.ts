@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SessionView, TenantView } from '../access/viewer.ts';
-import { type AppendedRow, type AuditOrigin, type PreparedEntry, type RecordedEvent, appendedEvent, eventJson, prepareEntry } from '../audit/journal.ts';
-import type { RequestMeta } from '../context.ts';
+import { type AppendedRow, type PreparedEntry, type RecordedEvent, appendedEvent, eventJson, prepareEntry } from '../audit/journal.ts';
+import { type RequestMeta, signInOrigin } from '../context.ts';
 import { formatIdSecret, hashSecret, newSecret } from '../tokens.ts';
 import type { Recognition } from './known-devices.ts';
 import type { IssuedSession } from './sessions.ts';
@@ -91,14 +91,13 @@ export class SessionOpening {
 
   private journalEntries(): PreparedEntry[] {
     const { tenant, user, meta, device, now } = this.args;
-    const origin: AuditOrigin = { actorType: 'user', actorId: user.id, sessionId: null, ip: meta.ip, userAgent: meta.userAgent };
-    const actor = { type: 'user' as const, id: user.id };
+    const origin = signInOrigin(meta, user.id);
     const entries = [
-      prepareEntry(tenant.id, origin, now, { action: 'session.signed_in', actor, target: { type: 'session', id: this.session.id }, details: { authMethod: this.args.authMethod } }),
+      prepareEntry(tenant.id, origin, now, { action: 'session.signed_in', target: { type: 'session', id: this.session.id }, details: { authMethod: this.args.authMethod } }),
     ];
     // A first sign-in (sign-up, accepted invitation) is not news; a device with its cookie is known.
     if (!device.byCookie && !device.quiet) {
-      entries.push(prepareEntry(tenant.id, origin, now, { action: NEW_DEVICE, actor, target: { type: 'user', id: user.id }, details: { deviceId: this.newDeviceId } }));
+      entries.push(prepareEntry(tenant.id, origin, now, { action: NEW_DEVICE, target: { type: 'user', id: user.id }, details: { deviceId: this.newDeviceId } }));
     }
     return entries;
   }

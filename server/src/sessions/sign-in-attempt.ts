@@ -1,6 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { AuditOrigin } from '../audit/journal.ts';
-import type { RequestMeta } from '../context.ts';
+import { type RequestMeta, signInOrigin } from '../context.ts';
 import { ErrorCode, clientError } from '../errors.ts';
 import type { Services } from '../services.ts';
 import { type Work, inTenantTransaction } from '../unit-of-work.ts';
@@ -35,8 +34,7 @@ export class SignInAttempt {
   /** Journals the failure (and a lock it caused) and returns the error the client gets. */
   async fail(user: { id: string } | null, details: Record<string, unknown>) {
     const locks = this.reservations.filter((r) => r.locksOnFailure);
-    const origin: AuditOrigin = { actorType: user ? 'user' : 'anonymous', actorId: user?.id ?? null, sessionId: null, ip: this.meta.ip, userAgent: this.meta.userAgent };
-    await inTenantTransaction(this.services, this.tenantId, origin, async ({ journal }) => {
+    await inTenantTransaction(this.services, this.tenantId, signInOrigin(this.meta, user?.id ?? null), async ({ journal }) => {
       const target = user ? { type: 'user', id: user.id } : null;
       await journal.record({ action: 'session.sign_in_failed', outcome: 'failure', target, details });
       for (const lock of locks) {
@@ -90,8 +88,7 @@ export async function completeSignIn(
     publishAuditEvents(services.bus, opening.recorded(row));
     return opening.result(row);
   }
-  const origin: AuditOrigin = { actorType: 'user', actorId: user.id, sessionId: null, ip: meta.ip, userAgent: meta.userAgent };
-  return inTenantTransaction(services, tenant.id, origin, async (work) => {
+  return inTenantTransaction(services, tenant.id, signInOrigin(meta, user.id), async (work) => {
     await args.extra?.(work);
     const [row] = await work.em.execute<OpenedRow[]>(OPEN_SESSION_SQL, statementArguments);
     for (const event of opening.recorded(row)) work.journal.adopt(event);

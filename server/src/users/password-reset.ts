@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { rotateKeysOfUser } from '../api-keys/api-keys.ts';
 import type { Viewer } from '../access/viewer.ts';
-import type { AuditOrigin } from '../audit/journal.ts';
-import type { RequestMeta } from '../context.ts';
+import { type RequestMeta, signInOrigin } from '../context.ts';
 import { ErrorCode, badInput, clientError, forbidden } from '../errors.ts';
 import type { Services } from '../services.ts';
 import { endSessions } from '../sessions/sessions.ts';
@@ -96,8 +95,7 @@ export async function completePasswordReset(services: Services, meta: RequestMet
     await work.journal.record({ action: 'user.password_reset_completed', actor: { type: 'user', id: user.id }, target: { type: 'user', id: user.id }, details: { resetId: reset.id } });
   };
   if (user.totpEnabledAt) {
-    const origin: AuditOrigin = { actorType: 'user', actorId: user.id, sessionId: null, ip: meta.ip, userAgent: meta.userAgent };
-    await inTenantTransaction(services, tenant.id, origin, setPassword, em);
+    await inTenantTransaction(services, tenant.id, signInOrigin(meta, user.id), setPassword, em);
     await requireSecondFactor(services, meta, tenant.id, user); // throws TOTP_REQUIRED with the challenge
   }
   const issued = await completeSignIn(services, meta, { user, tenant, device: { byCookie: null }, authMethod: 'password', em, extra: setPassword });

@@ -18,11 +18,13 @@ export class Migration20261125000000_open_session extends Migration {
 
   override up(): void | Promise<void> {
     // A success forgives: the account's (or device's) count is cleared, the address only gets this attempt back.
-    this.addSql(`create function vigil_release_sign_in(p_release jsonb) returns void language sql
+    // PL/pgSQL, not SQL: a SQL function's statements are planned again at every call.
+    this.addSql(`create function vigil_release_sign_in(p_release jsonb) returns void language plpgsql
       set search_path = pg_catalog, public as $$
-      delete from sign_in_throttle where key = p_release->>'account';
-      update sign_in_throttle set failures = failures - 1 where key = p_release->>'address' and failures > 0 and locked_until is null;
-      $$;`);
+      begin
+        delete from sign_in_throttle where key = p_release->>'account';
+        update sign_in_throttle set failures = failures - 1 where key = p_release->>'address' and failures > 0 and locked_until is null;
+      end $$;`);
     this.addSql(`create function vigil_open_session(p_tenant uuid, p_session jsonb, p_device jsonb, p_entries jsonb, p_release jsonb)
       returns table (device_id uuid, appended jsonb) language plpgsql
       set search_path = pg_catalog, public as $$
