@@ -6,7 +6,8 @@
 import { parseArgs } from 'node:util';
 import { verifiedCheckpoints } from '../server/src/audit/checkpoints.ts';
 import { verifyChain } from '../server/src/audit/verify.ts';
-import { ConfigError, loadConfig } from '../server/src/config.ts';
+import { ConfigError } from '../server/src/config-error.ts';
+import { loadConfig } from '../server/src/config.ts';
 import { databaseOptionsFrom, openDatabase } from '../server/src/db/database.ts';
 import { Locators } from '../server/src/db/locators.ts';
 import { PLATFORM_TENANT_ID } from '../server/src/db/tenancy.ts';

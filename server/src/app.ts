@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
 import { type RequestListener, type Server, createServer } from 'node:http';
-import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import sirv from 'sirv';
 import { existsSync } from 'node:fs';
@@ -9,8 +7,9 @@ import type { Config } from './config.ts';
 import { type Database, type DatabaseOptions, databaseOptionsFrom, openDatabase } from './db/database.ts';
 import { CredentialLookup } from './db/credential-lookup.ts';
 import { Locators } from './db/locators.ts';
-import { createEventBus } from './event-bus.ts';
+import { createEventBus, probeRedis } from './event-bus.ts';
 import { createGraphQLServer } from './http/graphql-server.ts';
+import { createHttpsServer, createRedirectServer } from './http/https-server.ts';
 import { LiveSockets } from './http/live-sockets.ts';
 import { allowedOrigins } from './http/origins.ts';
 import { compileTrustedProxies } from './http/prepare-request.ts';
@@ -40,6 +39,8 @@ export interface AppOptions {
 
 export interface RunningApp {
   readonly url: string;
+  /** The plain HTTP listener that redirects to HTTPS, when HTTP_REDIRECT_PORT is set. */
+  readonly redirectUrl: string | null;
   readonly liveSockets: LiveSockets;
   readonly services: Services;
   readonly httpServer: Server;
@@ -62,8 +63,9 @@ export function buildApp(config: Config, options: AppOptions = {}) {
 
 async function startApp(config: Config, options: AppOptions) {
   const log = options.logger ?? createLogger(config.logLevel);
+  if (config.redisUrl && !(await probeRedis(config.redisUrl, config.redisCaFile))) log.warn('Redis unreachable at start');
   const db = options.sharedDatabase ?? (await openDatabase(options.database ?? databaseOptionsFrom(config)));
-  const bus = createEventBus({ redisUrl: config.redisUrl, channelPrefix: config.redisChannelPrefix });
+  const bus = createEventBus({ log, redisUrl: config.redisUrl, redisCaFile: config.redisCaFile, channelPrefix: config.redisChannelPrefix });
   const services: Services = {
     config,
     clock: options.clock ?? systemClock,
@@ -80,38 +82,51 @@ async function startApp(config: Config, options: AppOptions) {
   const tls = Boolean(config.tls);
   // Listen first: the default origin allowlist is this server's own origin, port included.
   let listener: RequestListener = (_req, res) => res.writeHead(503).end();
-  const httpServer = config.tls
-    ? createTlsServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }, (req, res) => listener(req, res))
-    : createServer((req, res) => listener(req, res));
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(config.port, config.host, () => resolve());
-  });
+  const https = config.tls ? createHttpsServer(config.tls, log, (req, res) => listener(req, res)) : null;
+  const httpServer: Server = https?.server ?? createServer((req, res) => listener(req, res));
+  await listen(httpServer, config.port, config.host);
   const { port } = httpServer.address() as AddressInfo;
   const url = `${tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   const origins = allowedOrigins(config, port);
+  const redirect = config.httpRedirectPort === undefined ? null : createRedirectServer(origins.filter((o) => o.startsWith('https://')));
+  if (redirect) await listen(redirect, config.httpRedirectPort!, config.host);
   const yoga = createGraphQLServer(services, schema, origins);
   const routes = [{ prefix: '/audit/exports/', handle: exportRoute(services, { trust, tls }) }];
-  listener = createRequestListener(services, yoga, { trust, tls, routes, dashboard: dashboardHandler(config.dashboardDir) });
+  const requireTls = config.production && !tls;
+  listener = createRequestListener(services, yoga, { trust, tls, requireTls, routes, dashboard: dashboardHandler(config.dashboardDir) });
   const liveSockets = new LiveSockets(services);
-  const webSockets = attachWebSockets(services, httpServer, yoga, liveSockets, { path: '/graphql', trust, tls, allowedOrigins: origins });
+  const webSockets = attachWebSockets(services, httpServer, yoga, liveSockets, { path: '/graphql', trust, tls, requireTls, allowedOrigins: origins });
   log.info({ url, embeddedDatabase: db.embedded }, 'Vigil is listening');
   const stopJobs = options.jobs === false ? () => {} : startJobs(services);
   return {
     url,
+    redirectUrl: redirect ? `http://127.0.0.1:${(redirect.address() as AddressInfo).port}` : null,
     services,
     httpServer,
     liveSockets,
     async close() {
       stopJobs();
+      https?.stopWatching();
       liveSockets.stop();
       await webSockets.close();
-      httpServer.closeAllConnections();
-      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      for (const server of [httpServer, redirect].filter((s): s is Server => s !== null)) {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
       await bus.close();
       if (!options.sharedDatabase) await db.close();
     },
   };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
 }
 
 function startJobs(services: Services): () => void {

@@ -5,6 +5,7 @@ import type { Permission } from './access/permissions.ts';
 import { hasPermission } from './access/viewer.ts';
 import type { Context } from './context.ts';
 import { ErrorCode, clientError } from './errors.ts';
+import { wellFormedInputPlugin } from './well-formed-input.ts';
 
 export interface AuthScopes {
   /** Anyone, signed in or not: used only by the fields on the public list. */
@@ -29,7 +30,8 @@ export const builder = new SchemaBuilder<{
   };
 }>({
   defaultFieldNullability: false,
-  plugins: [ScopeAuthPlugin],
+  // Scope-auth first: a caller who may not call a field learns nothing about its input.
+  plugins: [ScopeAuthPlugin, wellFormedInputPlugin],
   scopeAuth: {
     authorizeOnSubscribe: true,
     // Loaders, not values: signIn sets the viewer mid-request and the payload's fields must see it.

@@ -1,6 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { ConfigError } from './config-error.ts';
+import { encryptedHopProblems } from './config-hops.ts';
 
 /** OWASP Password Storage floor for argon2id; configuration may only raise it. */
 export const ARGON2_FLOOR = { memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
@@ -11,22 +13,28 @@ const csv = z
   .transform((value) => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean));
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const flag = z.enum(['true', 'false', '1', '0']).optional().transform((value) => value === 'true' || value === '1');
 
 const EnvSchema = z.object({
   NODE_ENV: z.string().default('development'),
   HOST: z.string().default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65_535).default(4000),
+  HTTP_REDIRECT_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
   DATABASE_URL: z.string().url().optional(),
   APP_DATABASE_URL: z.string().url().optional(),
   APP_DATABASE_PASSWORD: z.string().min(1).optional(),
+  DATABASE_CA_FILE: z.string().min(1).optional(),
   VIGIL_HOME: z.string().default('.vigil'),
   VIGIL_DATA_DIR: z.string().optional(),
   REDIS_URL: z.string().url().optional(),
+  REDIS_CA_FILE: z.string().min(1).optional(),
   REDIS_CHANNEL_PREFIX: z.string().default('vigil'),
   TRUSTED_PROXIES: csv,
-  ALLOWED_ORIGINS: csv,
+  PROXY_TERMINATES_TLS: flag,
+  ALLOWED_ORIGINS: csv.refine((origins) => !origins.some((o) => o.toLowerCase() === 'null'), 'the opaque origin "null" is never allowed'),
   TLS_CERT_FILE: z.string().optional(),
   TLS_KEY_FILE: z.string().optional(),
+  TLS_MIN_VERSION: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ARGON2_MEMORY_KIB: z.coerce.number().int().min(ARGON2_FLOOR.memoryCost).default(ARGON2_FLOOR.memoryCost),
   ARGON2_TIME_COST: z.coerce.number().int().min(ARGON2_FLOOR.timeCost).default(ARGON2_FLOOR.timeCost),
@@ -39,24 +47,38 @@ const EnvSchema = z.object({
   DASHBOARD_DIR: z.string().default('dashboard/dist'),
 });
 
+export interface TlsConfig {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly minVersion: 'TLSv1.2' | 'TLSv1.3';
+}
+
 export interface Config {
   readonly production: boolean;
   readonly host: string;
   readonly port: number;
+  /** A plain HTTP listener that only redirects to HTTPS (308); needs `tls`. */
+  readonly httpRedirectPort?: number;
   /** Owner connection: runs migrations. Absent means the embedded PostgreSQL (PGlite). */
   readonly databaseUrl?: string;
   /** Login of the application role, which row-level security applies to. */
   readonly appDatabaseUrl?: string;
   readonly appDatabasePassword?: string;
+  /** CA that signs the PostgreSQL server's certificate (sslmode=verify-full), unless the URL names one (sslrootcert). */
+  readonly databaseCaFile?: string;
   readonly dataDir: string;
   readonly secretsDir: string;
   readonly checkpointsDir: string;
   readonly redisUrl?: string;
+  /** CA that signs the Redis server's certificate (rediss://). */
+  readonly redisCaFile?: string;
   readonly redisChannelPrefix: string;
   readonly trustedProxies: readonly string[];
+  /** TLS ends at the trusted proxies, which say so in X-Forwarded-Proto. */
+  readonly proxyTerminatesTls: boolean;
   /** Origins allowed to open WebSockets and make credentialed cross-origin calls; empty means this server's own. */
   readonly allowedOrigins: readonly string[];
-  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  readonly tls?: TlsConfig;
   readonly logLevel: string;
   readonly passwordHash: { readonly memoryCost: number; readonly timeCost: number; readonly parallelism: number };
   readonly passwordHashConcurrency: number;
@@ -69,35 +91,43 @@ export interface Config {
   readonly dashboardDir: string;
 }
 
-export class ConfigError extends Error {}
-
 /** The only reader of process.env: everything else receives a frozen Config. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
   const e = parsed.data;
   if (Boolean(e.TLS_CERT_FILE) !== Boolean(e.TLS_KEY_FILE)) {
     throw new ConfigError('Invalid configuration: TLS_CERT_FILE and TLS_KEY_FILE go together');
   }
+  if (e.HTTP_REDIRECT_PORT !== undefined && !e.TLS_CERT_FILE) {
+    throw new ConfigError('Invalid configuration: HTTP_REDIRECT_PORT redirects to HTTPS, so it needs TLS_CERT_FILE and TLS_KEY_FILE');
+  }
+  if (e.PROXY_TERMINATES_TLS && !e.TRUSTED_PROXIES.length) {
+    throw new ConfigError('Invalid configuration: PROXY_TERMINATES_TLS needs TRUSTED_PROXIES, the proxies whose X-Forwarded-Proto counts');
+  }
   const home = resolve(e.VIGIL_HOME);
-  return Object.freeze({
+  const config: Config = Object.freeze({
     production: e.NODE_ENV === 'production',
     host: e.HOST,
     port: e.PORT,
+    httpRedirectPort: e.HTTP_REDIRECT_PORT,
     databaseUrl: e.DATABASE_URL,
     appDatabaseUrl: e.APP_DATABASE_URL,
     appDatabasePassword: e.APP_DATABASE_PASSWORD,
+    databaseCaFile: e.DATABASE_CA_FILE,
     dataDir: resolve(e.VIGIL_DATA_DIR ?? `${home}/data`),
     secretsDir: `${home}/secrets`,
     checkpointsDir: `${home}/checkpoints`,
     redisUrl: e.REDIS_URL,
+    redisCaFile: e.REDIS_CA_FILE,
     redisChannelPrefix: e.REDIS_CHANNEL_PREFIX,
     trustedProxies: Object.freeze(e.TRUSTED_PROXIES),
+    proxyTerminatesTls: e.PROXY_TERMINATES_TLS,
     allowedOrigins: Object.freeze(e.ALLOWED_ORIGINS),
-    tls: e.TLS_CERT_FILE && e.TLS_KEY_FILE ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : undefined,
+    tls: e.TLS_CERT_FILE && e.TLS_KEY_FILE ? Object.freeze({ certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE, minVersion: e.TLS_MIN_VERSION }) : undefined,
     logLevel: e.LOG_LEVEL,
     passwordHash: Object.freeze({ memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST, parallelism: 1 }),
     passwordHashConcurrency: e.PASSWORD_HASH_CONCURRENCY,
@@ -107,4 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     wsKeepAliveSeconds: e.WS_KEEPALIVE_SECONDS,
     dashboardDir: resolve(e.DASHBOARD_DIR),
   });
+  const [problem] = encryptedHopProblems(config);
+  if (problem) throw new ConfigError(problem);
+  return config;
 }

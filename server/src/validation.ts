@@ -8,8 +8,21 @@ export function parseInput<T>(schema: z.ZodType<T>, input: unknown): T {
   throw badInput(result.error.issues.map((issue) => ({ field: issue.path.join('.') || 'input', message: issue.message })));
 }
 
-// Control characters have no place in names shown to security staff (log injection, spoofed lines).
-const printable = (value: string) => !/\p{Cc}/u.test(value);
+/**
+ * What every string a client sends must be: well-formed Unicode (a lone UTF-16 surrogate cannot be stored,
+ * hashed or shown) without NUL or other control characters (log injection, spoofed lines, and PostgreSQL
+ * refuses NUL in text). Checked for every argument by the well-formed-input plugin; null when fine.
+ */
+export function textProblem(value: string): string | null {
+  if (!value.isWellFormed()) return 'Use well-formed Unicode text (this has a lone surrogate).';
+  if (/\p{Cc}/u.test(value)) return 'Use printable characters only (no NUL or control characters).';
+  return null;
+}
+
+/** Names shown to people must read as they are: no bidirectional overrides or isolates (Trojan Source). */
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/u;
+const displayable = (value: string) => textProblem(value) === null && !BIDI_CONTROLS.test(value);
+const DISPLAYABLE = 'Use printable characters only, without direction overrides.';
 
 export const fields = {
   email: z
@@ -18,8 +31,8 @@ export const fields = {
     .max(254, 'Use at most 254 characters.')
     .pipe(z.email('Enter a valid email address.'))
     .transform((email) => email.toLowerCase()),
-  displayName: z.string().trim().min(1, 'Enter a name.').max(100, 'Use at most 100 characters.').refine(printable, 'Use printable characters only.'),
-  tenantName: z.string().trim().min(1, 'Enter a company name.').max(200, 'Use at most 200 characters.').refine(printable, 'Use printable characters only.'),
+  displayName: z.string().trim().min(1, 'Enter a name.').max(100, 'Use at most 100 characters.').refine(displayable, DISPLAYABLE),
+  tenantName: z.string().trim().min(1, 'Enter a company name.').max(200, 'Use at most 200 characters.').refine(displayable, DISPLAYABLE),
   tenantSlug: z
     .string()
     .trim()

@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { GraphQLClient } from '../support/client.ts';
 import { freshDatabase, testServerUrl } from '../support/database.ts';
+import { freePort } from '../support/ports.ts';
 import { signIn, signUpTenant } from '../support/factories.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -13,14 +13,6 @@ const running: ChildProcess[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map(stop));
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** `server/start.mjs` as `npm start` runs it, in its own process. */
 async function startMain(env: Record<string, string>): Promise<string> {

@@ -11,6 +11,11 @@ export interface TestDatabase {
   options: DatabaseOptions;
   /** The owner connection, for tests that act as the database owner (tamper tests, grants). */
   ownerUrl: string | null;
+  /**
+   * A superuser of the same database, for inspection, when the owner is not one: a managed server's
+   * owner (CREATEDB CREATEROLE) is subject to forced row-level security and sees no tenant row.
+   */
+  superuserUrl?: string;
   drop(): Promise<void>;
 }
 

@@ -10,11 +10,12 @@ export type Query = <R = Record<string, any>>(sql: string, params?: unknown[]) =
 /**
  * Runs SQL as the database owner, outside the application's role: to inspect what was written, or to
  * play an attacker with owner rights. On the embedded database the one connection steps out of the
- * application role for the duration.
+ * application role for the duration; on a managed server (an owner that forced RLS blinds), as its superuser.
  */
 export async function asOwner<T>(vigil: TestVigil, work: (query: Query) => Promise<T>): Promise<T> {
-  if (vigil.database.ownerUrl) {
-    const client = new pg.Client({ connectionString: vigil.database.ownerUrl });
+  const url = vigil.database.superuserUrl ?? vigil.database.ownerUrl;
+  if (url) {
+    const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
       return await work(async (sql, params) => (await client.query(sql, params as unknown[])).rows);

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { auditOrigin } from '../context.ts';
 import { ErrorCode } from '../errors.ts';
 import { type TrustProxy, prepareHttpRequest, requestMeta } from '../http/prepare-request.ts';
-import { sendError } from '../http/server.ts';
+import { sendError } from '../http/respond.ts';
 import type { Services } from '../services.ts';
 import { isUuid } from '../tokens.ts';
 import { inTenantTransaction } from '../unit-of-work.ts';

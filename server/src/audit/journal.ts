@@ -94,15 +94,31 @@ export function prepareEntry(tenantId: string, origin: AuditOrigin, now: Date, e
     actorId: entry.actor ? entry.actor.id : origin.actorId,
     targetType: entry.target?.type ?? null,
     targetId: entry.target?.id ?? null,
-    ip: origin.ip,
-    userAgent: origin.userAgent,
+    ip: storableText(origin.ip),
+    userAgent: storableText(origin.userAgent),
     sessionId: origin.sessionId,
     details: jsonSafe(origin.apiKeyId && !entry.actor ? { ...entry.details, apiKeyId: origin.apiKeyId } : (entry.details ?? {})),
   };
   return { fields, ...canonicalAroundSeq(fields) };
 }
 
-/** What jsonb will give back (dates as strings, no undefined): the hash must cover exactly that. */
+/**
+ * What jsonb will give back (dates as strings, no undefined, every string storable): the hash must cover
+ * exactly that. A journal write never fails because of what somebody typed.
+ */
 function jsonSafe(details: Record<string, unknown>): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(details)) as Record<string, unknown>;
+  return JSON.parse(JSON.stringify(details), (_key, value: unknown) => (typeof value === 'string' ? storableText(value) : value)) as Record<string, unknown>;
+}
+
+/** Longer values are cut: the journal records what was attempted, not a megabyte of it. */
+const MAX_TEXT_LENGTH = 1024;
+
+/**
+ * A string PostgreSQL text and jsonb accept and RFC 8785 canonicalises the same way after a round trip:
+ * NUL and lone surrogates become U+FFFD (jsonb refuses both), and an overlong one is cut with an ellipsis.
+ */
+export function storableText<T extends string | null>(value: T): T {
+  if (value === null) return value;
+  const cleaned = value.toWellFormed().replaceAll('\u0000', '\uFFFD');
+  return (cleaned.length > MAX_TEXT_LENGTH ? `${cleaned.slice(0, MAX_TEXT_LENGTH).toWellFormed()}…` : cleaned) as T;
 }

@@ -2,7 +2,10 @@ import { MikroORM as PgliteORM } from '@mikro-orm/pglite';
 import { type EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { mkdirSync } from 'node:fs';
 import type { Config } from '../config.ts';
+import { postgresConnectionFailure } from './connection-errors.ts';
+import { type PostgresTarget, postgresTarget } from './connection-url.ts';
 import { sharedOrmOptions } from './orm-options.ts';
+import { auditOwner, auditApplicationRole } from './role-audit.ts';
 import { APP_ROLE, TENANT_FILTER, TENANT_SETTING } from './tenancy.ts';
 
 export type Orm = MikroORM | PgliteORM;
@@ -10,6 +13,8 @@ export type Orm = MikroORM | PgliteORM;
 export interface Database {
   /** True when running on the embedded PostgreSQL (PGlite) inside this process. */
   readonly embedded: boolean;
+  /** How the application's connections travel: `tls` means each backend must report TLS (readiness checks it). */
+  readonly transport: 'embedded' | PostgresTarget['transport'];
   readonly orm: Orm;
   /** An EntityManager for one tenant: the ORM filter (wall 1) and row-level security (wall 2) both apply. */
   forTenant(tenantId: string): EntityManager;
@@ -28,6 +33,8 @@ export interface DatabaseOptions {
   databaseUrl?: string;
   appDatabaseUrl?: string;
   appDatabasePassword?: string;
+  /** CA of the server's certificate, for sslmode=verify-full URLs that do not name one. */
+  caFile?: string;
   /** Embedded data directory, or 'memory://' for a throwaway database. */
   dataDir: string;
   debug?: boolean;
@@ -38,26 +45,53 @@ export function databaseOptionsFrom(config: Config): DatabaseOptions {
     databaseUrl: config.databaseUrl,
     appDatabaseUrl: config.appDatabaseUrl,
     appDatabasePassword: config.appDatabasePassword,
+    caFile: config.databaseCaFile,
     dataDir: config.dataDir,
   };
 }
 
 /** Opens the database, applies pending migrations as the owner, and returns the application's view of it. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  const orm = options.databaseUrl ? await openServer(options, options.databaseUrl) : await openEmbedded(options);
-  return wrap(orm, !options.databaseUrl);
+  const { orm, transport } = options.databaseUrl
+    ? await openServer(options, options.databaseUrl)
+    : { orm: await openEmbedded(options), transport: 'embedded' as const };
+  const db = wrap(orm, transport);
+  try {
+    await auditApplicationRole(db.unscoped());
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  return db;
 }
 
-async function openServer(options: DatabaseOptions, ownerUrl: string): Promise<MikroORM> {
-  const owner = await MikroORM.init({ ...sharedOrmOptions, clientUrl: ownerUrl, debug: options.debug });
+async function openServer(options: DatabaseOptions, ownerUrl: string): Promise<{ orm: MikroORM; transport: PostgresTarget['transport'] }> {
+  const owner = postgresTarget('DATABASE_URL', ownerUrl, options.caFile);
+  const app = options.appDatabaseUrl ? postgresTarget('APP_DATABASE_URL', options.appDatabaseUrl, options.caFile) : appTarget(owner, options);
+  const ownerOrm = await MikroORM.init(ormOptions(owner, options));
   try {
-    await owner.schema.ensureDatabase({ create: true });
-    await owner.migrator.up();
-    if (options.appDatabasePassword) await setAppRolePassword(owner.em.fork(), options.appDatabasePassword);
+    await ownerOrm.schema.ensureDatabase({ create: true });
+    await auditOwner(ownerOrm.em.fork());
+    await ownerOrm.migrator.up();
+    if (options.appDatabasePassword) await setAppRolePassword(ownerOrm.em.fork(), options.appDatabasePassword);
+  } catch (error) {
+    throw postgresConnectionFailure('DATABASE_URL', owner, error);
   } finally {
-    await owner.close(true);
+    await ownerOrm.close(true);
   }
-  return MikroORM.init({ ...sharedOrmOptions, clientUrl: appUrl(options, ownerUrl), debug: options.debug });
+  const appOrm = await MikroORM.init(ormOptions(app, options));
+  try {
+    await appOrm.em.fork().execute('select 1');
+  } catch (error) {
+    await appOrm.close(true);
+    throw postgresConnectionFailure(options.appDatabaseUrl ? 'APP_DATABASE_URL' : `DATABASE_URL as ${APP_ROLE}`, app, error);
+  }
+  return { orm: appOrm, transport: app.transport };
+}
+
+/** TLS is decided by Vigil (connection-url.ts) and handed to node-postgres explicitly. */
+function ormOptions(target: PostgresTarget, options: DatabaseOptions) {
+  return { ...sharedOrmOptions, clientUrl: target.clientUrl, driverOptions: { ssl: target.ssl }, debug: options.debug };
 }
 
 async function openEmbedded(options: DatabaseOptions): Promise<PgliteORM> {
@@ -69,13 +103,12 @@ async function openEmbedded(options: DatabaseOptions): Promise<PgliteORM> {
   return orm;
 }
 
-/** The application logs in as APP_ROLE; migrations ran as the owner. */
-function appUrl(options: DatabaseOptions, ownerUrl: string): string {
-  if (options.appDatabaseUrl) return options.appDatabaseUrl;
-  const url = new URL(ownerUrl);
+/** The application logs in as APP_ROLE, to the owner's server and database, over the same transport. */
+function appTarget(owner: PostgresTarget, options: DatabaseOptions): PostgresTarget {
+  const url = new URL(owner.clientUrl);
   url.username = APP_ROLE;
   url.password = options.appDatabasePassword ? encodeURIComponent(options.appDatabasePassword) : '';
-  return url.toString();
+  return { ...owner, clientUrl: url.toString() };
 }
 
 async function setAppRolePassword(em: EntityManager, password: string): Promise<void> {
@@ -91,9 +124,11 @@ interface NativeClient {
   query(textOrConfig: string | { name: string; text: string; values: unknown[] }, values?: unknown[]): Promise<{ rows: unknown[] }>;
 }
 
-function wrap(orm: Orm, embedded: boolean): Database {
+function wrap(orm: Orm, transport: Database['transport']): Database {
+  const embedded = transport === 'embedded';
   return {
     embedded,
+    transport,
     orm,
     forTenant(tenantId) {
       const em = orm.em.fork({ session: { variables: { [TENANT_SETTING]: tenantId } } }) as EntityManager;

@@ -9,6 +9,15 @@ export const PLATFORM_TENANT_ID = '00000000-0000-0000-0000-000000000000';
 /** The application role: neither superuser, nor BYPASSRLS, nor owner of the tables. */
 export const APP_ROLE = 'vigil_app';
 
+/**
+ * Owns the SECURITY DEFINER locator functions and nothing else: NOLOGIN, no member, and SELECT policies
+ * of its own, so the locators see past row-level security without anyone (the owner included) bypassing it.
+ */
+export const LOCATOR_ROLE = 'vigil_locator';
+
+/** The tables the locator functions read, each with a SELECT policy for LOCATOR_ROLE alone. */
+const LOCATED_TABLES = new Set(['tenant', 'app_user', 'role', 'session', 'api_key', 'invitation', 'sign_in_challenge', 'password_reset']);
+
 // An unset or empty setting compares as NULL, so a query without a tenant sees no rows at all.
 const currentTenant = `nullif(current_setting('${TENANT_SETTING}', true), '')::uuid`;
 
@@ -18,7 +27,9 @@ const currentTenant = `nullif(current_setting('${TENANT_SETTING}', true), '')::u
  */
 export function tenantPolicy(table: string, column: 'tenant' | 'id' = 'tenant'): PolicyDef[] {
   const predicate = (columns: Record<string, string>) => `${columns[column]} = ${currentTenant}`;
-  return [{ name: `${table}_tenant_isolation`, using: predicate, check: predicate }];
+  const isolation: PolicyDef = { name: `${table}_tenant_isolation`, using: predicate, check: predicate };
+  if (!LOCATED_TABLES.has(table)) return [isolation];
+  return [isolation, { name: `${table}_locator`, command: 'select', roles: [LOCATOR_ROLE], using: 'true' }];
 }
 
 export interface TenantFilterArgs {

@@ -30,7 +30,7 @@ export function createGraphQLServer(services: Services, schema: GraphQLSchema, a
     graphiql: !config.production,
     landingPage: false,
     logging: false,
-    cors: { origin: [...allowedOrigins], credentials: true, exposedHeaders: ['Vigil-Session-Token'] },
+    cors: corsFor(allowedOrigins),
     maskedErrors: {
       isDev: false,
       maskError: (error) => maskUnexpected(error as Error, log),
@@ -62,6 +62,19 @@ export function createGraphQLServer(services: Services, schema: GraphQLSchema, a
   });
 }
 
+/**
+ * CORS headers only for an allowed origin, echoed exactly; any other origin, the opaque `null` of sandboxed
+ * frames and `data:` documents included, gets none (yoga's own list answers `null` with credentials).
+ */
+function corsFor(allowedOrigins: readonly string[]) {
+  const allowed = new Set(allowedOrigins);
+  return (request: Request) => {
+    const origin = request.headers.get('origin');
+    if (!origin || origin === 'null' || !allowed.has(origin)) return false;
+    return { origin, credentials: true, exposedHeaders: ['Vigil-Session-Token'] };
+  };
+}
+
 /** Expected errors pass through unchanged; anything else is logged and reaches the client as "Unexpected error.". */
 export function maskUnexpected<E>(error: E, log: Logger): E | GraphQLError {
   const masked = maskError(error, 'Unexpected error.', false);
@@ -81,6 +94,8 @@ function useStableErrorCodes(): Plugin {
         for (const error of single.errors) {
           const extensions = error.extensions as Record<string, unknown>;
           if (!CLIENT_CODES.has(String(extensions.code))) extensions.code = ErrorCode.BAD_USER_INPUT;
+          // yoga attaches the JSON parser's own error (with a slice of the body) to "invalid JSON" answers.
+          delete extensions.originalError;
         }
       }
     },

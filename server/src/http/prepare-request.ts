@@ -47,6 +47,18 @@ function normalizeIp(address: string | undefined): string | null {
   return address.startsWith('::ffff:') ? address.slice(7) : address;
 }
 
+const CREDENTIAL_PARAMS = new Set(['api_key', 'apikey', 'api-key', 'key', 'token', 'access_token', 'session', 'session_token', 'vigil_session', 'authorization']);
+
+/** A credential in a URL ends up in logs, history and Referer headers: such requests are refused outright. */
+export function credentialInUrl(url: URL): boolean {
+  for (const [name, value] of url.searchParams) {
+    if (CREDENTIAL_PARAMS.has(name.toLowerCase()) || value.startsWith('vgl_')) return true;
+  }
+  return false;
+}
+
+export const CREDENTIAL_IN_URL_MESSAGE = 'Credentials are never accepted in a URL: send them in a header.';
+
 export interface PresentedCredential {
   kind: 'session' | 'api_key';
   value: string;

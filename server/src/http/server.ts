@@ -1,8 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RequestMeta } from '../context.ts';
 import type { Services } from '../services.ts';
 import { ErrorCode } from '../errors.ts';
 import type { createGraphQLServer } from './graphql-server.ts';
-import { type TrustProxy, prepareHttpRequest, requestMeta } from './prepare-request.ts';
+import { livez, readyz } from './health.ts';
+import { HSTS } from './https-server.ts';
+import { CREDENTIAL_IN_URL_MESSAGE, type TrustProxy, credentialInUrl, prepareHttpRequest, requestMeta } from './prepare-request.ts';
+import { sendError } from './respond.ts';
 
 type Yoga = ReturnType<typeof createGraphQLServer>;
 export type Handler = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
@@ -10,52 +14,38 @@ export type Handler = (req: IncomingMessage, res: ServerResponse, next: () => vo
 export interface RouteOptions {
   trust: TrustProxy;
   tls: boolean;
+  /** Production behind a TLS-terminating proxy: a request the proxy did not receive over HTTPS is redirected. */
+  requireTls: boolean;
   /** Extra handlers tried before the dashboard, by path prefix. */
   routes: Array<{ prefix: string; handle: (req: IncomingMessage, res: ServerResponse) => Promise<void> }>;
   dashboard: Handler | null;
 }
 
-const CREDENTIAL_PARAMS = new Set(['api_key', 'apikey', 'api-key', 'key', 'token', 'access_token', 'session', 'session_token', 'vigil_session', 'authorization']);
+/** Load balancers and orchestrators probe these over whatever the network gives them. */
+const HEALTH_PATHS = new Set(['/livez', '/readyz', '/healthz']);
 
-/** A credential in a URL ends up in logs, history and Referer headers: such requests are refused outright. */
-export function credentialInUrl(url: URL): boolean {
-  for (const [name, value] of url.searchParams) {
-    if (CREDENTIAL_PARAMS.has(name.toLowerCase()) || value.startsWith('vgl_')) return true;
-  }
-  return false;
-}
-
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
-  res.end(JSON.stringify(body));
-}
-
-export function sendError(res: ServerResponse, status: number, code: string, message: string): void {
-  sendJson(res, status, { errors: [{ message, extensions: { code } }] });
-}
-
-function securityHeaders(res: ServerResponse, tls: boolean): void {
+function securityHeaders(res: ServerResponse, meta: RequestMeta): void {
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Referrer-Policy', 'no-referrer');
   res.setHeader('X-Frame-Options', 'DENY');
-  if (tls) res.setHeader('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+  if (meta.secure) res.setHeader('Strict-Transport-Security', HSTS);
 }
 
 export function createRequestListener(services: Services, yoga: Yoga, options: RouteOptions) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
-      securityHeaders(res, options.tls);
+      const meta = requestMeta(req, options.trust, options.tls);
+      securityHeaders(res, meta);
       const url = new URL(req.url ?? '/', 'http://vigil.invalid');
-      if (credentialInUrl(url)) {
-        return sendError(res, 400, ErrorCode.BAD_USER_INPUT, 'Credentials are never accepted in a URL: send them in a header.');
-      }
+      if (url.pathname === '/livez') return livez(res);
+      if (url.pathname === '/readyz' || url.pathname === '/healthz') return await readyz(services, res);
+      if (options.requireTls && !meta.secure && !HEALTH_PATHS.has(url.pathname)) return redirectToHttps(req, res);
+      if (credentialInUrl(url)) return sendError(res, 400, ErrorCode.BAD_USER_INPUT, CREDENTIAL_IN_URL_MESSAGE);
       if (url.pathname === '/graphql') {
-        const meta = requestMeta(req, options.trust, options.tls);
         const vigil = await prepareHttpRequest(services, req, meta, { append: (name, value) => void res.appendHeader(name, value) });
         await yoga(req, res, { vigil });
         return;
       }
-      if (url.pathname === '/healthz') return await health(services, res);
       const route = options.routes.find((r) => url.pathname.startsWith(r.prefix));
       if (route) return await route.handle(req, res);
       if (options.dashboard) return options.dashboard(req, res, () => sendError(res, 404, ErrorCode.NOT_FOUND, 'Not found.'));
@@ -68,13 +58,9 @@ export function createRequestListener(services: Services, yoga: Yoga, options: R
   };
 }
 
-/** For load balancers and compose: up only when the database answers. */
-async function health(services: Services, res: ServerResponse): Promise<void> {
-  try {
-    await services.db.unscoped().execute('select 1');
-    sendJson(res, 200, { status: 'ok' });
-  } catch (error) {
-    services.log.error({ err: error }, 'health check: database unreachable');
-    sendJson(res, 503, { status: 'unavailable' });
-  }
+/** Behind a proxy that ends TLS, the proxy's own plain listener may forward: send the browser to HTTPS. */
+function redirectToHttps(req: IncomingMessage, res: ServerResponse): void {
+  const host = req.headers.host ?? '';
+  if (!/^[a-z0-9.-]+(:\d+)?$/i.test(host)) return void res.writeHead(400, { 'Content-Length': '0' }).end();
+  res.writeHead(308, { Location: `https://${host}${req.url ?? '/'}`, 'Content-Length': '0' }).end();
 }

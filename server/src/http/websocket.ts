@@ -13,7 +13,7 @@ import { authenticateSession } from '../sessions/authenticate.ts';
 import { readCookies } from './cookies.ts';
 import type { createGraphQLServer } from './graphql-server.ts';
 import type { LiveSocket, LiveSockets } from './live-sockets.ts';
-import { type TrustProxy, requestMeta } from './prepare-request.ts';
+import { CREDENTIAL_IN_URL_MESSAGE, type TrustProxy, credentialInUrl, requestMeta } from './prepare-request.ts';
 import { type SubscriptionSink, maskResult, subscribeLive } from './live-subscriptions.ts';
 import { SharedExecutions } from './shared-execution.ts';
 
@@ -35,6 +35,8 @@ export interface WebSocketOptions {
   path: string;
   trust: TrustProxy;
   tls: boolean;
+  /** Production behind a TLS-terminating proxy: an upgrade that did not arrive over HTTPS is refused. */
+  requireTls: boolean;
   allowedOrigins: readonly string[];
 }
 
@@ -87,6 +89,9 @@ export function attachWebSockets(services: Services, httpServer: Server, yoga: Y
   httpServer.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(request.url ?? '/', 'http://vigil.invalid');
     if (url.pathname !== options.path) return refuse(socket, 404, 'Not Found');
+    // As over HTTP: a credential in the URL is refused whatever it carries, before anything is upgraded.
+    if (credentialInUrl(url)) return refuse(socket, 400, 'Bad Request', { errors: [{ message: CREDENTIAL_IN_URL_MESSAGE, extensions: { code: ErrorCode.BAD_USER_INPUT } }] });
+    if (options.requireTls && !requestMeta(request, options.trust, options.tls).secure) return refuse(socket, 403, 'Forbidden');
     const origin = request.headers.origin;
     if (origin !== undefined && !options.allowedOrigins.includes(origin)) return refuse(socket, 403, 'Forbidden');
     wss.handleUpgrade(request, socket, head, (ws) => onConnection(ws, request));
@@ -139,8 +144,10 @@ export function attachWebSockets(services: Services, httpServer: Server, yoga: Y
   };
 }
 
-function refuse(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+function refuse(socket: Duplex, status: number, text: string, body?: unknown): void {
+  const payload = body === undefined ? '' : JSON.stringify(body);
+  const type = body === undefined ? '' : 'Content-Type: application/json; charset=utf-8\r\n';
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\n${type}Content-Length: ${Buffer.byteLength(payload)}\r\n\r\n${payload}`);
 }
 
 /**

@@ -1,11 +1,12 @@
 import { builder } from '../builder.ts';
-import { auditOrigin } from '../context.ts';
+import { type Context, auditOrigin } from '../context.ts';
+import type { FieldProblem } from '../errors.ts';
 import { clearSessionCookie } from '../http/cookies.ts';
 import { completeTotpSignIn } from '../mfa/challenges.ts';
 import { inTenantTransaction } from '../unit-of-work.ts';
 import { AuthPayloadRef, signedInPayload } from './auth-payload.graphql.ts';
 import { endSessions } from './sessions.ts';
-import { signIn } from './sign-in.ts';
+import { refuseMalformedSignIn, signIn } from './sign-in.ts';
 
 const SignInInput = builder.inputType('SignInInput', {
   fields: (t) => ({
@@ -30,6 +31,9 @@ builder.mutationFields((t) => ({
       'Signs in with a password. With TOTP on, fails with TOTP_REQUIRED carrying `extensions.challenge`: finish with completeSignIn.',
     authScopes: { public: true },
     args: { input: t.arg({ type: SignInInput, required: true }) },
+    extensions: {
+      onMalformedInput: (ctx: Context, args: { input: Record<string, unknown> }, problems: FieldProblem[]) => refuseMalformedSignIn(ctx.services, ctx.meta, args.input, problems),
+    },
     resolve: async (_root, { input }, ctx) => signedInPayload(ctx, await signIn(ctx.services, ctx.meta, input)),
   }),
   completeSignIn: t.field({

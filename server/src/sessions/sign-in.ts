@@ -7,7 +7,8 @@ import type { Services } from '../services.ts';
 import type { TenantView, UserView } from '../access/viewer.ts';
 import { readSignInAccount, signInAccount } from '../db/credential-lookup.ts';
 import { User } from '../users/user.entity.ts';
-import { fields, parseInput } from '../validation.ts';
+import type { FieldProblem } from '../errors.ts';
+import { fields, parseInput, textProblem } from '../validation.ts';
 import { type Recognition, recognizeDevice } from './known-devices.ts';
 import type { IssuedSession } from './sessions.ts';
 import { SignInAttempt, completeSignIn } from './sign-in-attempt.ts';
@@ -51,6 +52,21 @@ export async function signIn(services: Services, meta: RequestMeta, input: unkno
   }
   const issued = await completeSignIn(services, meta, { user, tenant, device, authMethod: 'password', attempt });
   return { ...issued, user, tenant };
+}
+
+/**
+ * A sign-in whose input is not even well-formed text is still an attempt: it is counted like a wrong
+ * password and journalled (with the text made storable by the journal), then refused as BAD_USER_INPUT.
+ */
+export async function refuseMalformedSignIn(services: Services, meta: RequestMeta, input: Record<string, unknown>, problems: FieldProblem[]): Promise<void> {
+  const text = (value: unknown) => (typeof value === 'string' ? value.trim().toLowerCase() : '');
+  const slug = text(input.tenantSlug);
+  const email = text(input.email);
+  const tenantId = slug && !textProblem(slug) && slug.length <= 63 ? await services.locators.tenantBySlug(slug) : null;
+  const scopeId = tenantId ?? PLATFORM_TENANT_ID;
+  const attempt = await SignInAttempt.begin(services, scopeId, meta, { slug, email }, UNKNOWN_DEVICE);
+  const fields = problems.map((problem) => problem.field.replace(/^input\./, ''));
+  await attempt.fail(null, { email, reason: 'malformed_input', fields, ...(tenantId ? {} : { tenantSlug: slug }) });
 }
 
 /** With TOTP on, a proven password earns a challenge (TOTP_REQUIRED), not a session. */

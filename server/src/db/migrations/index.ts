@@ -2,6 +2,8 @@ import { Migration20261123122720_initial } from './Migration20261123122720_initi
 import { Migration20261123235959_security } from './Migration20261123235959_security.ts';
 import { Migration20261124000000_password_reset } from './Migration20261124000000_password_reset.ts';
 import { Migration20261125000000_open_session } from './Migration20261125000000_open_session.ts';
+import { Migration20261201000000_locator_role } from './Migration20261201000000_locator_role.ts';
+import { Migration20261201000100_readiness } from './Migration20261201000100_readiness.ts';
 
 /** Committed migrations, applied in this order on start. */
-export const migrationsList = [Migration20261123122720_initial, Migration20261123235959_security, Migration20261124000000_password_reset, Migration20261125000000_open_session];
+export const migrationsList = [Migration20261123122720_initial, Migration20261123235959_security, Migration20261124000000_password_reset, Migration20261125000000_open_session, Migration20261201000000_locator_role, Migration20261201000100_readiness];

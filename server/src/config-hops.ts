@@ -1,0 +1,40 @@
+import { postgresUrlIsEncrypted, postgresUrlProblem } from './db/connection-url.ts';
+
+/** What decides whether each hop of a deployment is encrypted. */
+export interface Hops {
+  readonly production: boolean;
+  readonly tls?: unknown;
+  readonly proxyTerminatesTls: boolean;
+  readonly databaseUrl?: string;
+  readonly appDatabaseUrl?: string;
+  readonly redisUrl?: string;
+  readonly redisCaFile?: string;
+}
+
+const REFUSE = 'Refusing to start in production:';
+
+/**
+ * Settings that cannot work, anywhere; and in production, any hop that would carry credentials or the
+ * journal in clear (the seeds promise that everything between the browser and the servers is encrypted).
+ */
+export function encryptedHopProblems(hops: Hops): string[] {
+  const problems: string[] = [];
+  const databases = [['DATABASE_URL', hops.databaseUrl], ['APP_DATABASE_URL', hops.appDatabaseUrl]] as const;
+  for (const [variable, url] of databases) {
+    const problem = url ? postgresUrlProblem(variable, url) : null;
+    if (problem) problems.push(`Invalid configuration: ${problem}`);
+  }
+  const redisTls = hops.redisUrl ? new URL(hops.redisUrl).protocol === 'rediss:' : false;
+  if (hops.redisCaFile && !redisTls) problems.push('Invalid configuration: REDIS_CA_FILE is set but REDIS_URL is not rediss://; use rediss://');
+  if (!hops.production) return problems;
+  if (!hops.tls && !hops.proxyTerminatesTls) {
+    problems.push(`${REFUSE} the HTTP hop is plain text; set TLS_CERT_FILE and TLS_KEY_FILE, or PROXY_TERMINATES_TLS=true with TRUSTED_PROXIES naming the proxies that end TLS`);
+  }
+  for (const [variable, url] of databases) {
+    if (url && !postgresUrlIsEncrypted(url)) {
+      problems.push(`${REFUSE} the PostgreSQL hop (${variable}) is plain text; add sslmode=verify-full (with sslrootcert=<CA file> or DATABASE_CA_FILE), or connect through a unix socket`);
+    }
+  }
+  if (hops.redisUrl && !redisTls) problems.push(`${REFUSE} the Redis hop (REDIS_URL) is plain text; use rediss:// (with REDIS_CA_FILE for a private CA)`);
+  return problems;
+}

@@ -1,0 +1,35 @@
+import { spawn } from 'node:child_process';
+
+export interface OrphanGuard {
+  /** The service was cleaned up normally: the guard goes away without running its script. */
+  disarm(): void;
+}
+
+/**
+ * Runs a shell script once this process is gone, however it ends. Vitest tears its fork workers
+ * down with SIGTERM (then SIGKILL), which skips process.on('exit'), so services a test left running
+ * would outlive the run. The guard is a detached `sh` blocked reading a pipe from us; the kernel
+ * closes that pipe when we die, even by SIGKILL, and the script then cleans up.
+ * `script` sees `args` as $1, $2, ...
+ */
+export function guardAgainstOrphans(script: string, args: string[]): OrphanGuard {
+  const guard = spawn('sh', ['-c', `while read -r _; do :; done\n${script}`, 'vigil-orphan-guard', ...args], {
+    // Own process group: a Ctrl-C meant for the test run must not kill the guard before it cleans up.
+    detached: true,
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
+  // Neither the guard nor its pipe may keep the test process alive.
+  guard.unref();
+  (guard.stdin as { unref?: () => void } | null)?.unref?.();
+  guard.on('error', () => {});
+  guard.stdin?.on('error', () => {});
+  let armed = true;
+  return {
+    disarm() {
+      if (!armed) return;
+      armed = false;
+      // `read` is a builtin, so the guard has no children to leave behind.
+      guard.kill('SIGKILL');
+    },
+  };
+}
