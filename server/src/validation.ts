@@ -1,11 +1,18 @@
 import { z } from 'zod';
-import { badInput } from './errors.ts';
+import { type FieldProblem, badInput } from './errors.ts';
 
 /** Parses client input, or throws BAD_USER_INPUT naming each field and what is wrong with it. */
 export function parseInput<T>(schema: z.ZodType<T>, input: unknown): T {
+  const result = checkInput(schema, input);
+  if ('data' in result) return result.data;
+  throw badInput(result.problems);
+}
+
+/** The parsed input, or what is wrong with it, for a caller that must act on a refusal (journal it) first. */
+export function checkInput<T>(schema: z.ZodType<T>, input: unknown): { data: T } | { problems: FieldProblem[] } {
   const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  throw badInput(result.error.issues.map((issue) => ({ field: issue.path.join('.') || 'input', message: issue.message })));
+  if (result.success) return { data: result.data };
+  return { problems: result.error.issues.map((issue) => ({ field: issue.path.join('.') || 'input', message: issue.message })) };
 }
 
 /**

@@ -84,19 +84,25 @@ export function maskUnexpected<E>(error: E, log: Logger): E | GraphQLError {
 
 const CLIENT_CODES = new Set<string>([...Object.values(ErrorCode), 'INTERNAL_SERVER_ERROR']);
 
-/** Parse, validation and limit errors come with other codes, or none: to clients they are bad input. */
+/**
+ * Parse, validation, coercion and limit errors come with other codes, or none: to clients they are bad
+ * input. Over HTTP through the plugin below, over WebSocket called directly (websocket.ts).
+ */
+export function withStableCode<E extends { extensions: Record<string, unknown> }>(error: E): E {
+  const extensions = error.extensions;
+  if (!CLIENT_CODES.has(String(extensions.code))) extensions.code = ErrorCode.BAD_USER_INPUT;
+  // yoga attaches the JSON parser's own error (with a slice of the body) to "invalid JSON" answers.
+  delete extensions.originalError;
+  return error;
+}
+
 function useStableErrorCodes(): Plugin {
   return {
     onResultProcess({ result }) {
       const results = Array.isArray(result) ? result : [result];
       for (const single of results) {
         if (!single || typeof single !== 'object' || !('errors' in single) || !Array.isArray(single.errors)) continue;
-        for (const error of single.errors) {
-          const extensions = error.extensions as Record<string, unknown>;
-          if (!CLIENT_CODES.has(String(extensions.code))) extensions.code = ErrorCode.BAD_USER_INPUT;
-          // yoga attaches the JSON parser's own error (with a slice of the body) to "invalid JSON" answers.
-          delete extensions.originalError;
-        }
+        for (const error of single.errors) withStableCode(error);
       }
     },
   };

@@ -9,7 +9,7 @@ import { type Deliver, LiveAuditStream, type Renderer } from '../audit/live-stre
 import type { Context } from '../context.ts';
 import { eventLoopBusy } from '../event-loop.ts';
 import type { Services } from '../services.ts';
-import { maskUnexpected } from './graphql-server.ts';
+import { maskUnexpected, withStableCode } from './graphql-server.ts';
 import { type SharedExecutions, selectsViewerDependentFields } from './shared-execution.ts';
 
 /** Unsent bytes on a socket beyond which a subscriber counts as behind: its stream pauses and catches up later. */
@@ -127,5 +127,5 @@ function drained(ws: WebSocket): Promise<void> {
 
 export function maskResult<T extends { errors?: readonly GraphQLError[] }>(services: Services, result: T): T {
   if (!result.errors?.length) return result;
-  return { ...result, errors: result.errors.map((error) => maskUnexpected(error, services.log)) };
+  return { ...result, errors: result.errors.map((error) => withStableCode(maskUnexpected(error, services.log))) };
 }

@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type ExecutionArgs, execute as executeGraphQL } from 'graphql';
+import { type DocumentNode, type ExecutionArgs, GraphQLError, execute as executeGraphQL } from 'graphql';
 import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Viewer } from '../access/viewer.ts';
@@ -11,7 +11,7 @@ import { ErrorCode, clientError } from '../errors.ts';
 import type { Services } from '../services.ts';
 import { authenticateSession } from '../sessions/authenticate.ts';
 import { readCookies } from './cookies.ts';
-import type { createGraphQLServer } from './graphql-server.ts';
+import { type createGraphQLServer, withStableCode } from './graphql-server.ts';
 import type { LiveSocket, LiveSockets } from './live-sockets.ts';
 import { CREDENTIAL_IN_URL_MESSAGE, type TrustProxy, credentialInUrl, requestMeta } from './prepare-request.ts';
 import { type SubscriptionSink, maskResult, subscribeLive } from './live-subscriptions.ts';
@@ -68,12 +68,19 @@ export function attachWebSockets(services: Services, httpServer: Server, yoga: Y
       const { viewer, live, meta, request } = ctx.extra;
       const vigil = { meta, auth: { viewer: viewer ?? null, em: viewer ? services.db.forTenant(viewer.tenantId) : null }, responseHeaders: null };
       const enveloped = yoga.getEnveloped({ req: request, request, params: payload, vigil });
-      const document = enveloped.parse(payload.query);
+      let document: DocumentNode;
+      try {
+        document = enveloped.parse(payload.query);
+      } catch (error) {
+        // A syntax error (or a limit) is the client's: an error message on this operation, not a 4500 close.
+        if (error instanceof GraphQLError) return [withStableCode(error)];
+        throw error;
+      }
       const contextValue = (await enveloped.contextFactory()) as unknown as Context;
       if (live) contextValue.liveSocket = { requires: (permission) => live.needs.add(permission) };
       const args: ExecutionArgs = { schema: enveloped.schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
       const errors = enveloped.validate(args.schema, document);
-      if (errors.length) return errors;
+      if (errors.length) return errors.map(withStableCode);
       sinks.set(contextValue, { id, ws: ctx.extra.socket });
       return args;
     },

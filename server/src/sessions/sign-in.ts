@@ -1,14 +1,13 @@
 import { z } from 'zod';
 import type { RequestMeta } from '../context.ts';
 import { PLATFORM_TENANT_ID } from '../db/tenancy.ts';
-import { ErrorCode, clientError } from '../errors.ts';
 import { issueSignInChallenge } from '../mfa/challenges.ts';
 import type { Services } from '../services.ts';
 import type { TenantView, UserView } from '../access/viewer.ts';
 import { readSignInAccount, signInAccount } from '../db/credential-lookup.ts';
 import { User } from '../users/user.entity.ts';
-import type { FieldProblem } from '../errors.ts';
-import { fields, parseInput, textProblem } from '../validation.ts';
+import { ErrorCode, type FieldProblem, badInput, clientError } from '../errors.ts';
+import { checkInput, fields, textProblem } from '../validation.ts';
 import { type Recognition, recognizeDevice } from './known-devices.ts';
 import type { IssuedSession } from './sessions.ts';
 import { SignInAttempt, completeSignIn } from './sign-in-attempt.ts';
@@ -34,8 +33,13 @@ export interface SignedIn extends IssuedSession {
  * way after the same work (one lookup, one hash verified, a dummy one when there is no user); with
  * TOTP on, a challenge replaces the session.
  */
-export async function signIn(services: Services, meta: RequestMeta, input: unknown): Promise<SignedIn> {
-  const { tenantSlug, email, password } = parseInput(SignInSchema, input);
+export async function signIn(services: Services, meta: RequestMeta, input: Record<string, unknown>): Promise<SignedIn> {
+  const checked = checkInput(SignInSchema, input);
+  if ('problems' in checked) {
+    await refuseMalformedSignIn(services, meta, input, checked.problems);
+    throw badInput(checked.problems);
+  }
+  const { tenantSlug, email, password } = checked.data;
   const { account, device, attempt } = await lookUpAndReserve(services, meta, tenantSlug, email);
   const tenant = account?.tenant ?? null;
   const user = account?.user ?? null;
@@ -55,8 +59,9 @@ export async function signIn(services: Services, meta: RequestMeta, input: unkno
 }
 
 /**
- * A sign-in whose input is not even well-formed text is still an attempt: it is counted like a wrong
- * password and journalled (with the text made storable by the journal), then refused as BAD_USER_INPUT.
+ * A sign-in whose input is malformed (not even well-formed text, or too long) is still an attempt: it is
+ * counted like a wrong password and journalled (the text made storable by the journal); the caller then
+ * refuses it as BAD_USER_INPUT.
  */
 export async function refuseMalformedSignIn(services: Services, meta: RequestMeta, input: Record<string, unknown>, problems: FieldProblem[]): Promise<void> {
   const text = (value: unknown) => (typeof value === 'string' ? value.trim().toLowerCase() : '');
@@ -65,8 +70,8 @@ export async function refuseMalformedSignIn(services: Services, meta: RequestMet
   const tenantId = slug && !textProblem(slug) && slug.length <= 63 ? await services.locators.tenantBySlug(slug) : null;
   const scopeId = tenantId ?? PLATFORM_TENANT_ID;
   const attempt = await SignInAttempt.begin(services, scopeId, meta, { slug, email }, UNKNOWN_DEVICE);
-  const fields = problems.map((problem) => problem.field.replace(/^input\./, ''));
-  await attempt.fail(null, { email, reason: 'malformed_input', fields, ...(tenantId ? {} : { tenantSlug: slug }) });
+  const names = problems.map((problem) => problem.field.replace(/^input\./, ''));
+  await attempt.fail(null, { email, reason: 'malformed_input', fields: names, ...(tenantId ? {} : { tenantSlug: slug }) });
 }
 
 /** With TOTP on, a proven password earns a challenge (TOTP_REQUIRED), not a session. */
