@@ -13,5 +13,5 @@ RUN useradd --system --home /var/lib/vigil vigil && mkdir -p /var/lib/vigil && c
 COPY --from=build --chown=vigil /app /app
 USER vigil
 EXPOSE 4000
-HEALTHCHECK --interval=10s --timeout=3s --retries=5 CMD ["node_modules/.bin/node", "-e", "fetch('http://127.0.0.1:4000/healthz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+HEALTHCHECK --interval=10s --timeout=3s --retries=5 CMD ["node_modules/.bin/node", "server/healthcheck.mjs"]
 CMD ["node_modules/.bin/node", "server/start.mjs"]

@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
+import { loadConfig } from '../../server/src/config.ts';
 
 const run = promisify(execFile);
 const root = new URL('../../', import.meta.url).pathname;
@@ -25,13 +26,37 @@ describe('docker-compose.yml', () => {
     const secretLike = /PASSWORD|SECRET|KEY/;
     for (const [name, service] of Object.entries<any>(compose.services)) {
       for (const [variable, value] of Object.entries<string>(service.environment ?? {})) {
-        if (secretLike.test(variable)) expect({ name, variable, value }).toEqual({ name, variable, value: expect.stringMatching(/^\$\{[A-Z_]+:\?[^}]+\}$/) });
+        // A *_FILE variable names where a key is mounted, not the key.
+        if (secretLike.test(variable) && !variable.endsWith('_FILE')) expect({ name, variable, value }).toEqual({ name, variable, value: expect.stringMatching(/^\$\{[A-Z_]+:\?[^}]+\}$/) });
         if (typeof value === 'string' && /:\/\/[^$]*:[^$@]+@/.test(value)) throw new Error(`${name}.${variable} has a password in clear`);
       }
     }
     expect(compose.services.vigil.env_file).toBe('.env');
     expect(readFileSync(join(root, '.gitignore'), 'utf8').split('\n')).toContain('.env');
     expect(existsSync(join(root, '.env.example'))).toBe(true);
+  });
+
+  test('every hop is TLS: HTTPS with a redirect listener, PostgreSQL verify-full against TLS-only rules, Redis TLS-only', () => {
+    const vigil = compose.services.vigil.environment;
+    expect(vigil).toMatchObject({ NODE_ENV: 'production', TLS_CERT_FILE: expect.any(String), TLS_KEY_FILE: expect.any(String), HTTP_REDIRECT_PORT: expect.any(String) });
+    expect(vigil.DATABASE_URL).toMatch(/\?sslmode=verify-full&sslrootcert=\/tls\/ca\.crt$/);
+    expect(vigil.REDIS_URL).toMatch(/^rediss:\/\//);
+    expect(vigil.REDIS_CA_FILE).toBe('/tls/ca.crt');
+    const postgres = compose.services.postgres.command.join(' ');
+    expect(postgres).toMatch(/-c ssl=on/);
+    expect(postgres).toMatch(/hba_file=\/etc\/postgresql\/pg_hba\.conf/);
+    const hba = readFileSync(join(root, 'deploy/postgres/pg_hba.conf'), 'utf8').split('\n').filter((l) => l.trim() && !l.startsWith('#'));
+    expect(hba.filter((l) => /^host\s/.test(l))).toEqual([]);
+    expect(hba.some((l) => /^hostssl\s/.test(l))).toBe(true);
+    expect(compose.services.redis.command.join(' ')).toMatch(/--port 0 --tls-port 6379/);
+    for (const service of Object.values<any>(compose.services)) expect(service.volumes).toContain('./deploy/tls:/tls:ro');
+  });
+
+  test('the production settings it gives Vigil pass Vigil\'s own check of every hop', () => {
+    const env = Object.fromEntries(
+      Object.entries<string>(compose.services.vigil.environment).map(([k, v]) => [k, v.replace(/\$\{[A-Z_]+:\?[^}]+\}/g, 'secret')]),
+    );
+    expect(() => loadConfig(env)).not.toThrow();
   });
 
   test('is accepted by docker-compose config, and refused with a clear message without its secrets', async (context) => {
@@ -45,6 +70,8 @@ describe('docker-compose.yml', () => {
     copyFileSync(join(root, 'docker-compose.yml'), join(dir, 'docker-compose.yml'));
     copyFileSync(join(root, 'Dockerfile'), join(dir, 'Dockerfile'));
     writeFileSync(join(dir, '.env'), readFileSync(join(root, '.env.example')));
+    mkdirSync(join(dir, 'deploy/postgres'), { recursive: true });
+    copyFileSync(join(root, 'deploy/postgres/pg_hba.conf'), join(dir, 'deploy/postgres/pg_hba.conf'));
     await expect(run('docker-compose', ['-f', join(dir, 'docker-compose.yml'), 'config', '-q'], { cwd: dir })).resolves.toBeDefined();
     writeFileSync(join(dir, '.env'), 'REDIS_PASSWORD=x\nAPP_DATABASE_PASSWORD=y\n');
     const refused = await run('docker-compose', ['-f', join(dir, 'docker-compose.yml'), 'config', '-q'], { cwd: dir }).then(

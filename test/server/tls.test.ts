@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -205,6 +206,18 @@ describe('browser → Vigil', () => {
         cookie: undefined,
       });
     }
+  });
+
+  test("the container's health probe reads /readyz over HTTPS, trusting the CA it is given", async () => {
+    const probe = (env: Record<string, string>) =>
+      new Promise<number | null>((resolve) => {
+        const child = spawn('node_modules/.bin/node', ['server/healthcheck.mjs'], { env: { PATH: process.env.PATH, ...env }, stdio: 'ignore' });
+        child.once('exit', resolve);
+      });
+    const port = new URL(vigil.url).port;
+    expect(await probe({ PORT: port, TLS_CERT_FILE: 'set', HEALTHCHECK_CA_FILE: ca.caFile })).toBe(0);
+    expect(await probe({ PORT: port, TLS_CERT_FILE: 'set' })).toBe(1);
+    expect(await probe({ PORT: port })).toBe(1);
   });
 
   test('a rotated certificate is served to the next client, without a restart', async () => {
