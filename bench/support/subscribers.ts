@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { FROM_TLS_PROXY } from './graphql.ts';
 
 /** The document both servers serve: the journal's live feed, with the fields a dashboard shows. */
 export const FEED_SUBSCRIPTION = `subscription($filter: AuditEventFilter) { auditEvents(filter: $filter) {
@@ -29,7 +30,7 @@ export class Subscribers {
 
   #open(wsUrl: string, connectionParams: Record<string, unknown> | undefined, variables: Record<string, unknown>): Promise<void> {
     // No UTF-8 validation and no compression: the load generator must cost less than what it measures.
-    const socket = new WebSocket(wsUrl, 'graphql-transport-ws', { skipUTF8Validation: true, perMessageDeflate: false });
+    const socket = new WebSocket(wsUrl, 'graphql-transport-ws', { skipUTF8Validation: true, perMessageDeflate: false, headers: FROM_TLS_PROXY });
     this.#sockets.push(socket);
     return new Promise((resolve, reject) => {
       socket.once('error', reject);

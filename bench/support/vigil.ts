@@ -22,8 +22,10 @@ export async function startVigil(database: BenchDatabase, passwordHashConcurrenc
     NODE_ENV: 'production',
     PORT: String(port),
     HOST: '127.0.0.1',
-    // As behind a reverse proxy: sign-in loads name their client in X-Forwarded-For (see sign-in.ts).
+    // As behind a reverse proxy that ends TLS: it says https in X-Forwarded-Proto, and sign-in loads name
+    // their client in X-Forwarded-For (see sign-in.ts). The database is on the same host (no network hop).
     TRUSTED_PROXIES: '127.0.0.1',
+    PROXY_TERMINATES_TLS: 'true',
     LOG_LEVEL: logLevel,
     VIGIL_HOME: home,
     DASHBOARD_DIR: join(home, 'no-dashboard'),

@@ -86,7 +86,7 @@ async function startApp(config: Config, options: AppOptions) {
   const httpServer: Server = https?.server ?? createServer((req, res) => listener(req, res));
   await listen(httpServer, config.port, config.host);
   const { port } = httpServer.address() as AddressInfo;
-  const url = `${tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const url = urlOf(tls ? 'https' : 'http', config.host, port);
   const origins = allowedOrigins(config, port);
   const redirect = config.httpRedirectPort === undefined ? null : createRedirectServer(origins.filter((o) => o.startsWith('https://')));
   if (redirect) await listen(redirect, config.httpRedirectPort!, config.host);
@@ -100,7 +100,7 @@ async function startApp(config: Config, options: AppOptions) {
   const stopJobs = options.jobs === false ? () => {} : startJobs(services);
   return {
     url,
-    redirectUrl: redirect ? `http://127.0.0.1:${(redirect.address() as AddressInfo).port}` : null,
+    redirectUrl: redirect ? urlOf('http', config.host, (redirect.address() as AddressInfo).port) : null,
     services,
     httpServer,
     liveSockets,
@@ -117,6 +117,10 @@ async function startApp(config: Config, options: AppOptions) {
       if (!options.sharedDatabase) await db.close();
     },
   };
+}
+
+function urlOf(scheme: 'http' | 'https', host: string, port: number): string {
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

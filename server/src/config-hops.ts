@@ -1,4 +1,4 @@
-import { postgresUrlIsEncrypted, postgresUrlProblem } from './db/connection-url.ts';
+import { isLoopback, postgresUrlIsPrivate, postgresUrlProblem } from './db/connection-url.ts';
 
 /** What decides whether each hop of a deployment is encrypted. */
 export interface Hops {
@@ -15,7 +15,8 @@ const REFUSE = 'Refusing to start in production:';
 
 /**
  * Settings that cannot work, anywhere; and in production, any hop that would carry credentials or the
- * journal in clear (the seeds promise that everything between the browser and the servers is encrypted).
+ * journal in clear over a network (the seeds promise that everything between the browser and the servers
+ * is encrypted). The same host (a unix socket, a loopback address) is no network.
  */
 export function encryptedHopProblems(hops: Hops): string[] {
   const problems: string[] = [];
@@ -31,10 +32,10 @@ export function encryptedHopProblems(hops: Hops): string[] {
     problems.push(`${REFUSE} the HTTP hop is plain text; set TLS_CERT_FILE and TLS_KEY_FILE, or PROXY_TERMINATES_TLS=true with TRUSTED_PROXIES naming the proxies that end TLS`);
   }
   for (const [variable, url] of databases) {
-    if (url && !postgresUrlIsEncrypted(url)) {
-      problems.push(`${REFUSE} the PostgreSQL hop (${variable}) is plain text; add sslmode=verify-full (with sslrootcert=<CA file> or DATABASE_CA_FILE), or connect through a unix socket`);
+    if (url && !postgresUrlIsPrivate(url)) {
+      problems.push(`${REFUSE} the PostgreSQL hop (${variable}) is plain text over a network; add sslmode=verify-full (with sslrootcert=<CA file> or DATABASE_CA_FILE), or connect through a unix socket`);
     }
   }
-  if (hops.redisUrl && !redisTls) problems.push(`${REFUSE} the Redis hop (REDIS_URL) is plain text; use rediss:// (with REDIS_CA_FILE for a private CA)`);
+  if (hops.redisUrl && !redisTls && !isLoopback(new URL(hops.redisUrl).hostname)) problems.push(`${REFUSE} the Redis hop (REDIS_URL) is plain text over a network; use rediss:// (with REDIS_CA_FILE for a private CA)`);
   return problems;
 }

@@ -145,6 +145,8 @@ describe('Vigil → PostgreSQL and Redis', () => {
     expect(refused({ ...production, REDIS_URL: 'redis://cache.example:6379' })).toMatch(/the Redis hop \(REDIS_URL\) is plain text; use rediss:\/\//);
     expect(refused({ ...production, DATABASE_URL: 'postgres://o@db.example/vigil?sslmode=verify-full', REDIS_URL: 'rediss://cache.example:6380' })).toBeNull();
     expect(refused({ ...production, DATABASE_URL: 'postgres://o@%2Fvar%2Frun%2Fpostgresql/vigil' })).toBeNull();
+    // The same host is no network: a sidecar on loopback needs no TLS.
+    expect(refused({ ...production, DATABASE_URL: 'postgres://o@127.0.0.1:5432/vigil', REDIS_URL: 'redis://localhost:6379' })).toBeNull();
     expect(refused({ NODE_ENV: 'production', TRUSTED_PROXIES: '10.0.0.0/8', PROXY_TERMINATES_TLS: 'true' })).toBeNull();
   });
 });

@@ -33,10 +33,18 @@ export function postgresUrlProblem(variable: string, url: string): string | null
   return null;
 }
 
-/** True when nothing on the way to the server travels in clear: TLS verified end to end, or a unix socket. */
-export function postgresUrlIsEncrypted(url: string): boolean {
+/**
+ * True when nothing on the way to the server travels in clear over a network: TLS verified end to end, or
+ * a unix socket or loopback address (the same host, as a sidecar is).
+ */
+export function postgresUrlIsPrivate(url: string): boolean {
   const parsed = new URL(url);
-  return isSocket(parsed) || parsed.searchParams.get('sslmode') === 'verify-full';
+  return isSocket(parsed) || isLoopback(parsed.hostname) || parsed.searchParams.get('sslmode') === 'verify-full';
+}
+
+export function isLoopback(hostname: string): boolean {
+  const host = decodeURIComponent(hostname).replace(/^\[|\]$/g, '').toLowerCase();
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 /** The connection settings for a URL; certificate files are read now, so a missing one fails at start. */
