@@ -1,6 +1,7 @@
 // The container's health probe (Dockerfile HEALTHCHECK, docker-compose): GET /readyz on this machine, over
 // HTTPS when TLS_CERT_FILE is set, trusting HEALTHCHECK_CA_FILE (or the system's CAs). Exit 0 when ready.
 import { readFileSync } from 'node:fs';
+import process from 'node:process';
 import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
 

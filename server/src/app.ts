@@ -94,7 +94,7 @@ async function startApp(config: Config, options: AppOptions) {
   const routes = [{ prefix: '/audit/exports/', handle: exportRoute(services, { trust, tls }) }];
   const requireTls = config.production && !tls;
   listener = createRequestListener(services, yoga, { trust, tls, requireTls, routes, dashboard: dashboardHandler(config.dashboardDir) });
-  const liveSockets = new LiveSockets(services);
+  const liveSockets = new LiveSockets(services, config.accessChangePollMs);
   const webSockets = attachWebSockets(services, httpServer, yoga, liveSockets, { path: '/graphql', trust, tls, requireTls, allowedOrigins: origins });
   log.info({ url, embeddedDatabase: db.embedded }, 'Vigil is listening');
   const stopJobs = options.jobs === false ? () => {} : startJobs(services);
@@ -108,6 +108,7 @@ async function startApp(config: Config, options: AppOptions) {
       stopJobs();
       https?.stopWatching();
       liveSockets.stop();
+      services.liveFeeds.close();
       await webSockets.close();
       for (const server of [httpServer, redirect].filter((s): s is Server => s !== null)) {
         server.closeAllConnections();

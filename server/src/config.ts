@@ -44,6 +44,7 @@ const EnvSchema = z.object({
   AUDIT_CHECKPOINT_INTERVAL_SECONDS: positiveInt(300),
   API_KEY_ROTATION_INTERVAL_SECONDS: positiveInt(3600),
   WS_KEEPALIVE_SECONDS: positiveInt(12),
+  ACCESS_CHANGE_POLL_MS: z.coerce.number().int().min(0).max(10_000).default(500),
   DASHBOARD_DIR: z.string().default('dashboard/dist'),
 });
 
@@ -88,6 +89,8 @@ export interface Config {
   readonly apiKeyRotationIntervalSeconds: number;
   /** WebSockets are pinged this often; a peer that missed the previous ping is dropped. */
   readonly wsKeepAliveSeconds: number;
+  /** How often an instance reads the access changes of its sockets' tenants from PostgreSQL (0: never). */
+  readonly accessChangePollMs: number;
   readonly dashboardDir: string;
 }
 
@@ -135,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auditCheckpointIntervalSeconds: e.AUDIT_CHECKPOINT_INTERVAL_SECONDS,
     apiKeyRotationIntervalSeconds: e.API_KEY_ROTATION_INTERVAL_SECONDS,
     wsKeepAliveSeconds: e.WS_KEEPALIVE_SECONDS,
+    accessChangePollMs: e.ACCESS_CHANGE_POLL_MS,
     dashboardDir: resolve(e.DASHBOARD_DIR),
   });
   const [problem] = encryptedHopProblems(config);

@@ -1,5 +1,4 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Permission } from './access/permissions.ts';
 import type { SessionViewer, Viewer } from './access/viewer.ts';
 import type { AuditOrigin } from './audit/journal.ts';
 import { ErrorCode, clientError } from './errors.ts';
@@ -30,8 +29,6 @@ export interface Context {
   http: ResponseHeaders | null;
   /** Fields refused to this operation's caller, journalled when the operation ends (API keys). */
   denials: string[];
-  /** The WebSocket this operation runs on, if any: it is closed when its access goes away. */
-  liveSocket?: { requires(permission: Permission): void };
 }
 
 /** Who acts before a session exists: the user proving who they are (or nobody yet), from the request's address. */

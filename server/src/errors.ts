@@ -10,6 +10,7 @@ export const ErrorCode = {
   NOT_FOUND: 'NOT_FOUND',
   RATE_LIMITED: 'RATE_LIMITED',
   TOTP_REQUIRED: 'TOTP_REQUIRED',
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -22,7 +23,11 @@ const defaultMessages: Record<ErrorCode, string> = {
   NOT_FOUND: 'Not found.',
   RATE_LIMITED: 'Too many attempts. Try again later.',
   TOTP_REQUIRED: 'A confirmation code is required to finish signing in.',
+  SERVICE_UNAVAILABLE: 'The service is briefly unavailable. Try again shortly.',
 };
+
+/** How long a client should wait before trying again when the database is unreachable. */
+export const RETRY_AFTER_UNAVAILABLE_SECONDS = 5;
 
 export type ErrorExtensions = Record<string, unknown>;
 
@@ -44,6 +49,15 @@ export function badInput(problems: FieldProblem[], message = defaultMessages.BAD
   return clientError(ErrorCode.BAD_USER_INPUT, message, { fields: problems });
 }
 
+/** `http` sets the answer's status and headers (graphql-yoga reads it and leaves it out of the body). */
+const httpAnswer = (status: number, retryAfterSeconds: number) => ({ status, headers: { 'Retry-After': String(retryAfterSeconds) } });
+
 export function rateLimited(retryAfterSeconds: number): GraphQLError {
-  return clientError(ErrorCode.RATE_LIMITED, defaultMessages.RATE_LIMITED, { retryAfterSeconds });
+  return clientError(ErrorCode.RATE_LIMITED, defaultMessages.RATE_LIMITED, { retryAfterSeconds, http: httpAnswer(429, retryAfterSeconds) });
+}
+
+/** The database is unreachable: 503 with Retry-After, which a load balancer and a client both understand. */
+export function serviceUnavailable(): GraphQLError {
+  const retryAfterSeconds = RETRY_AFTER_UNAVAILABLE_SECONDS;
+  return clientError(ErrorCode.SERVICE_UNAVAILABLE, defaultMessages.SERVICE_UNAVAILABLE, { retryAfterSeconds, http: httpAnswer(503, retryAfterSeconds) });
 }

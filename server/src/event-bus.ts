@@ -1,22 +1,29 @@
-import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { Redis, type RedisOptions } from 'ioredis';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { ConfigError } from './config-error.ts';
 import type { Logger } from './logger.ts';
 
-type Target = ReturnType<typeof createRedisEventTarget<CustomEvent>>;
-
 export type Listener = (payload: unknown) => void;
 
+/** `local`: no Redis, one instance; `up`/`down`: whether Redis carries messages to the other instances now. */
+export type BusState = 'local' | 'up' | 'down';
+
 /**
- * Publish/subscribe between the parts of Vigil: in-process, or across instances through Redis
- * (yoga's Redis event target) when REDIS_URL is set. Payloads must survive JSON.
+ * Publish/subscribe between the parts of Vigil: in this process always, and across instances through
+ * Redis when REDIS_URL is set. Redis is an accelerator, never a dependency: a message is delivered here
+ * at once whatever Redis does, a failed publish is counted and dropped (the journal and the access epoch
+ * in PostgreSQL are the truth; their readers catch up, see LiveFeeds and LiveSockets), and nothing here
+ * throws or leaves a promise unhandled. Payloads must survive JSON.
  */
 export interface EventBus {
   publish(topic: string, payload: unknown): void;
   /** Returns the function that unsubscribes. */
   subscribe(topic: string, listener: Listener): () => void;
+  readonly state: BusState;
+  /** Called on every change of state; returns the function that stops it. */
+  onStateChange(listener: (state: BusState) => void): () => void;
   /** True when the transport answers (always, in process). */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -31,35 +38,160 @@ export interface EventBusOptions {
 }
 
 export function createEventBus(options: EventBusOptions): EventBus {
-  if (!options.redisUrl) return busOver(new EventTarget() as Target, options.channelPrefix, async () => true, async () => {});
-  const connection = redisConnectionOptions(options.redisUrl, options.redisCaFile);
-  const publishClient = logged(new Redis(options.redisUrl, { ...connection, lazyConnect: false, maxRetriesPerRequest: 3 }), options.log, 'publish');
-  const subscribeClient = logged(new Redis(options.redisUrl, { ...connection, lazyConnect: false }), options.log, 'subscribe');
-  const target = createRedisEventTarget<CustomEvent>({ publishClient, subscribeClient });
-  return busOver(
-    target,
-    options.channelPrefix,
-    async () => (await publishClient.ping()) === 'PONG',
-    async () => {
-      publishClient.disconnect();
-      subscribeClient.disconnect();
-    },
-  );
+  return options.redisUrl ? new RedisBus(options, options.redisUrl) : new LocalBus(options.log);
 }
 
-/** One structured line when a connection is lost and one when it is back, not a stack trace per retry. */
-function logged(client: Redis, log: Logger, role: string): Redis {
-  let down = false;
-  client.on('error', (error: NodeJS.ErrnoException) => {
-    if (down) return;
-    down = true;
-    log.warn({ redis: role, code: error.code ?? null }, 'Redis connection lost; retrying');
-  });
-  client.on('ready', () => {
-    if (down) log.info({ redis: role }, 'Redis connection back');
-    down = false;
-  });
-  return client;
+class LocalBus implements EventBus {
+  protected readonly listeners = new Map<string, Set<Listener>>();
+  state: BusState = 'local';
+
+  constructor(protected readonly log: Logger) {}
+
+  publish(topic: string, payload: unknown): void {
+    this.deliver(topic, payload);
+  }
+
+  subscribe(topic: string, listener: Listener): () => void {
+    let set = this.listeners.get(topic);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(topic, set);
+      this.firstListener(topic);
+    }
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size || this.listeners.get(topic) !== set) return;
+      this.listeners.delete(topic);
+      this.lastListenerGone(topic);
+    };
+  }
+
+  onStateChange(_listener: (state: BusState) => void): () => void {
+    return () => {};
+  }
+
+  async ping(): Promise<boolean> {
+    return true;
+  }
+
+  async close(): Promise<void> {}
+
+  /** A listener that throws must not fail the publisher (a committed request) nor the other listeners. */
+  protected deliver(topic: string, payload: unknown): void {
+    for (const listener of [...(this.listeners.get(topic) ?? [])]) {
+      try {
+        listener(payload);
+      } catch (error) {
+        this.log.error({ err: error, topic }, 'a listener of the event bus failed');
+      }
+    }
+  }
+
+  protected firstListener(_topic: string): void {}
+
+  protected lastListenerGone(_topic: string): void {}
+}
+
+interface Envelope {
+  /** The publishing instance: it delivered its own message already. */
+  o: string;
+  p: unknown;
+}
+
+class RedisBus extends LocalBus {
+  override state: BusState = 'down';
+  readonly #instance = randomUUID();
+  readonly #publisher: Redis;
+  readonly #subscriber: Redis;
+  readonly #stateListeners = new Set<(state: BusState) => void>();
+  readonly #prefix: string;
+  #lostAt: number | null = null;
+  #undelivered = 0;
+
+  constructor(options: EventBusOptions, url: string) {
+    super(options.log);
+    this.#prefix = options.channelPrefix;
+    // No offline queue: while Redis is away a publish fails at once (and is counted) instead of piling up.
+    const connection: RedisOptions = { ...redisConnectionOptions(url, options.redisCaFile), enableOfflineQueue: false, maxRetriesPerRequest: 1, autoResubscribe: false };
+    this.#publisher = new Redis(url, connection);
+    this.#subscriber = new Redis(url, connection);
+    for (const client of [this.#publisher, this.#subscriber]) {
+      client.on('error', () => this.#judge());
+      client.on('close', () => this.#judge());
+      client.on('ready', () => this.#judge());
+    }
+    // ioredis forgets subscriptions that failed while it was away: subscribe again to all on every return.
+    this.#subscriber.on('ready', () => this.#resubscribe());
+    this.#subscriber.on('message', (channel: string, message: string) => this.#receive(channel, message));
+  }
+
+  override publish(topic: string, payload: unknown): void {
+    this.deliver(topic, payload);
+    if (this.#publisher.status !== 'ready') return void this.#undelivered++;
+    const envelope: Envelope = { o: this.#instance, p: payload };
+    this.#publisher.publish(this.#channel(topic), JSON.stringify(envelope)).catch(() => this.#undelivered++);
+  }
+
+  override onStateChange(listener: (state: BusState) => void): () => void {
+    this.#stateListeners.add(listener);
+    return () => this.#stateListeners.delete(listener);
+  }
+
+  override async ping(): Promise<boolean> {
+    return this.#publisher.status === 'ready' && (await this.#publisher.ping().catch(() => null)) === 'PONG';
+  }
+
+  override async close(): Promise<void> {
+    this.#stateListeners.clear();
+    this.#publisher.disconnect();
+    this.#subscriber.disconnect();
+  }
+
+  protected override firstListener(topic: string): void {
+    if (this.#subscriber.status === 'ready') this.#subscriber.subscribe(this.#channel(topic)).catch(() => this.#judge());
+  }
+
+  protected override lastListenerGone(topic: string): void {
+    if (this.#subscriber.status === 'ready') this.#subscriber.unsubscribe(this.#channel(topic)).catch(() => {});
+  }
+
+  // Redis channels are global across databases: the prefix keeps deployments apart.
+  #channel(topic: string): string {
+    return `${this.#prefix}:${topic}`;
+  }
+
+  #receive(channel: string, message: string): void {
+    const topic = channel.slice(this.#prefix.length + 1);
+    let envelope: Envelope;
+    try {
+      envelope = JSON.parse(message) as Envelope;
+    } catch {
+      return;
+    }
+    if (envelope.o !== this.#instance) this.deliver(topic, envelope.p);
+  }
+
+  #resubscribe(): void {
+    const channels = [...this.listeners.keys()].map((topic) => this.#channel(topic));
+    if (channels.length) this.#subscriber.subscribe(...channels).catch(() => this.#judge());
+  }
+
+  /** Up only when both connections are; one structured line when Redis goes, one when it is back. */
+  #judge(): void {
+    const next: BusState = this.#publisher.status === 'ready' && this.#subscriber.status === 'ready' ? 'up' : 'down';
+    if (next === this.state) return;
+    const previous = this.state;
+    this.state = next;
+    if (next === 'down') {
+      this.#lostAt = Date.now();
+      this.#undelivered = 0;
+      this.log.warn({ redis: 'down' }, 'Redis unreachable: serving on, live events and access changes through PostgreSQL until it returns');
+    } else if (previous === 'down' && this.#lostAt !== null) {
+      this.log.info({ redis: 'up', downSeconds: Math.round((Date.now() - this.#lostAt) / 1000), undeliveredPublishes: this.#undelivered }, 'Redis back');
+    }
+    for (const listener of [...this.#stateListeners]) listener(next);
+  }
 }
 
 /** rediss:// verifies the server's certificate against the CA and the URL's host name, never less. */
@@ -74,23 +206,6 @@ export function redisConnectionOptions(url: string, caFile?: string): RedisOptio
   }
   const host = parsed.hostname.replace(/^\[|\]$/g, '');
   return { tls: { rejectUnauthorized: true, minVersion: 'TLSv1.2', ...(isIP(host) ? {} : { servername: host }), ...(ca ? { ca } : {}) } };
-}
-
-function busOver(target: Target, prefix: string, ping: () => Promise<boolean>, close: () => Promise<void>): EventBus {
-  // Redis channels are global across databases: the prefix keeps deployments apart.
-  const channel = (topic: string) => `${prefix}:${topic}`;
-  return {
-    publish(topic, payload) {
-      target.dispatchEvent(new CustomEvent(channel(topic), { detail: payload }));
-    },
-    subscribe(topic, listener) {
-      const handler = (event: CustomEvent) => listener(event.detail);
-      target.addEventListener(channel(topic), handler);
-      return () => target.removeEventListener(channel(topic), handler);
-    },
-    ping,
-    close,
-  };
 }
 
 const REDIS_CERTIFICATE_ERRORS = /CERT|SELF_SIGNED|UNABLE_TO_(VERIFY|GET_ISSUER)|ERR_TLS|altnames/i;

@@ -1,7 +1,8 @@
 import { type Permission, isPermission } from '../access/permissions.ts';
-import type { ApiKeyView } from '../access/viewer.ts';
+import type { ApiKeyView, ApiKeyViewer } from '../access/viewer.ts';
 import { AuditEvent } from '../audit/audit-event.entity.ts';
 import type { RequestMeta } from '../context.ts';
+import type { ApiKeySnapshot } from '../db/credential-lookup.ts';
 import type { RequestAuth } from '../http/prepare-request.ts';
 import type { Services } from '../services.ts';
 import { sameHash } from '../tokens.ts';
@@ -34,13 +35,30 @@ export async function authenticateApiKey(services: Services, token: string, meta
     if (key.revokedAt || (key.validUntil && now >= key.validUntil)) await reportUseAfterRevocation(services, tenant.id, key, meta);
     return anonymous;
   }
-  if (user.disabledAt) return anonymous;
+  const viewer = apiKeyViewer(found, now);
+  if (!viewer) return anonymous;
   if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_SECONDS * 1000) {
     await em.nativeUpdate(ApiKey, { id: key.id }, { lastUsedAt: now, lastUsedIp: meta.ip });
   }
+  return { viewer, em };
+}
+
+/**
+ * The viewer a key acts as now, or null when it is not usable: the intersection of the key's and its
+ * creator's current permissions, so a creator who loses a permission or is disabled takes it from the key.
+ */
+export function apiKeyViewer(found: Pick<ApiKeySnapshot, 'apiKey' | 'tenant' | 'user'>, now: Date): ApiKeyViewer | null {
+  const { apiKey: key, tenant, user } = found;
+  if (!isUsable(key, now) || user.disabledAt) return null;
   const creatorHolds = new Set(user.role.permissions);
   const permissions = new Set(key.permissions.filter((p): p is Permission => isPermission(p) && creatorHolds.has(p)));
-  return { viewer: { kind: 'api_key', apiKeyId: key.id, tenantId: tenant.id, tenant, user, permissions, isOwner: false }, em };
+  return { kind: 'api_key', apiKeyId: key.id, tenantId: tenant.id, tenant, user, permissions, isOwner: false };
+}
+
+/** When the key stops working if nothing changes: its expiry or the end of its rotation grace. */
+export function apiKeyDeadline(key: Pick<ApiKeyView, 'expiresAt' | 'validUntil'>): Date | null {
+  const ends = [key.expiresAt, key.validUntil].filter((d): d is Date => d !== null).sort((a, b) => a.getTime() - b.getTime());
+  return ends[0] ?? null;
 }
 
 async function reportUseAfterRevocation(services: Services, tenantId: string, key: ApiKeyView, meta: RequestMeta): Promise<void> {

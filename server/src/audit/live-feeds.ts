@@ -7,6 +7,8 @@ import type { LiveAuditStream, Renderer } from './live-stream.ts';
 /** How long an event ahead of a missing seq waits for it (commits racing) before the gap is read from the database. */
 const GAP_GRACE_MS = 50;
 const GAP_READ_LIMIT = 500;
+/** While the bus is down, each followed journal is read this often: no event waits for the next one. */
+export const OUTAGE_POLL_MS = 500;
 
 /**
  * One subscription to each tenant's journal topic per instance, however many streams follow it. Events
@@ -16,11 +18,42 @@ const GAP_READ_LIMIT = 500;
  */
 export class LiveFeeds {
   readonly #feeds = new Map<string, TenantFeed>();
+  readonly #stopWatching: () => void;
+  #poll: NodeJS.Timeout | null = null;
 
+  /**
+   * The bus is the fast path, the journal the truth: while the bus is down every followed journal is read
+   * past its last seq every OUTAGE_POLL_MS, and once more when the bus returns (what was published while
+   * it came back may be lost), so events made during an outage arrive without waiting for a later one.
+   */
   constructor(
     private readonly bus: EventBus,
     private readonly readGap: GapReader,
-  ) {}
+  ) {
+    this.#stopWatching = bus.onStateChange((state) => this.#follow(state));
+    this.#follow(bus.state);
+  }
+
+  close(): void {
+    this.#stopWatching();
+    if (this.#poll) clearInterval(this.#poll);
+    this.#poll = null;
+  }
+
+  #follow(state: EventBus['state']): void {
+    if (state === 'down' && !this.#poll) {
+      this.#poll = setInterval(() => this.#catchUpAll(), OUTAGE_POLL_MS);
+      this.#poll.unref();
+    } else if (state !== 'down' && this.#poll) {
+      clearInterval(this.#poll);
+      this.#poll = null;
+      this.#catchUpAll();
+    }
+  }
+
+  #catchUpAll(): void {
+    for (const feed of this.#feeds.values()) void feed.catchUp();
+  }
 
   join(stream: LiveAuditStream): () => void {
     let feed = this.#feeds.get(stream.tenantId);
@@ -60,6 +93,7 @@ class TenantFeed {
   #running = false;
   #gapTimer: NodeJS.Timeout | null = null;
   #closed = false;
+  #catchingUp = false;
 
   constructor(
     bus: EventBus,
@@ -73,6 +107,22 @@ class TenantFeed {
     this.#closed = true;
     if (this.#gapTimer) clearTimeout(this.#gapTimer);
     this.#unsubscribe();
+  }
+
+  /** Reads the journal past what was offered (or past the streams' own positions, before any event). */
+  async catchUp(): Promise<void> {
+    if (this.#closed || this.#catchingUp) return;
+    const positions = [...this.streams].map((stream) => stream.lastSeq).filter((seq): seq is number => seq !== null);
+    const from = this.#next ?? Math.min(...positions) + 1;
+    if (!Number.isFinite(from)) return;
+    this.#catchingUp = true;
+    try {
+      for (const record of await this.readGap(this.tenantId, from, Number.MAX_SAFE_INTEGER)) this.#arrive(record);
+    } catch {
+      // The database away as well: the next round reads it.
+    } finally {
+      this.#catchingUp = false;
+    }
   }
 
   #arrive(record: AuditRecord): void {

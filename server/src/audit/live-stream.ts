@@ -39,6 +39,7 @@ type State = 'idle' | 'catching-up' | 'live' | 'closed';
 export class LiveAuditStream implements AsyncIterable<AuditRecord> {
   #state: State = 'idle';
   #last = 0;
+  #positioned = false;
   #buffer: AuditRecord[] = [];
   #deliver: Deliver | null = null;
   #renderer: Renderer | null = null;
@@ -50,6 +51,11 @@ export class LiveAuditStream implements AsyncIterable<AuditRecord> {
     readonly tenantId: string,
     private readonly options: StreamOptions,
   ) {}
+
+  /** The last seq this stream has passed on (or skipped as filtered out); null before it knows where it starts. */
+  get lastSeq(): number | null {
+    return this.#positioned ? this.#last : null;
+  }
 
   get rendererKey(): string | null {
     return this.#renderer?.key ?? null;
@@ -108,6 +114,7 @@ export class LiveAuditStream implements AsyncIterable<AuditRecord> {
     this.#leave = this.services.liveFeeds.join(this);
     this.#state = 'catching-up';
     this.#last = this.options.afterSeq ?? (await headSeq(this.services, this.tenantId));
+    this.#positioned = true;
     await this.#replay();
   }
 

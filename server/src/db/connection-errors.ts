@@ -43,3 +43,28 @@ function describe(e: DriverError, target: PostgresTarget, host: string): string 
   if (/self[- ]signed|certificate/i.test(message)) return `TLS failed: ${message}`;
   return null;
 }
+
+/** Codes and messages of a database that is not there right now (stopped, restarting, failing over, full). */
+const UNAVAILABLE_CODES = new Set([
+  ...UNREACHABLE,
+  'EPIPE',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  '53300', // too_many_connections
+]);
+const UNAVAILABLE_MESSAGES = /Connection terminated|connection error|timeout exceeded when trying to connect|Connection is closed|the database system is (starting up|shutting down)/i;
+
+/** True when an error (or what it wraps) says the database is unreachable, not that the request was wrong. */
+export function databaseUnavailable(error: unknown): boolean {
+  for (let e = error as (DriverError & { cause?: unknown; originalError?: unknown }) | undefined, depth = 0; e && depth < 5; depth++) {
+    if ((e.code && UNAVAILABLE_CODES.has(e.code)) || UNAVAILABLE_MESSAGES.test(e.message ?? '')) return true;
+    e = (e.originalError ?? e.cause) as typeof e;
+  }
+  return false;
+}

@@ -1,3 +1,4 @@
+import { AccessChange } from '../access/access-change.entity.ts';
 import { Role } from '../access/role.entity.ts';
 import { ApiKey } from '../api-keys/api-key.entity.ts';
 import { ScheduledJob } from '../jobs/scheduled-job.entity.ts';
@@ -30,4 +31,5 @@ export const entities = [
   ScheduledJob,
   AuditEvent,
   AuditExport,
+  AccessChange,
 ];

@@ -16,7 +16,7 @@ export const APP_ROLE = 'vigil_app';
 export const LOCATOR_ROLE = 'vigil_locator';
 
 /** The tables the locator functions read, each with a SELECT policy for LOCATOR_ROLE alone. */
-const LOCATED_TABLES = new Set(['tenant', 'app_user', 'role', 'session', 'api_key', 'invitation', 'sign_in_challenge', 'password_reset']);
+const LOCATED_TABLES = new Set(['tenant', 'app_user', 'role', 'session', 'api_key', 'invitation', 'sign_in_challenge', 'password_reset', 'access_change']);
 
 // An unset or empty setting compares as NULL, so a query without a tenant sees no rows at all.
 const currentTenant = `nullif(current_setting('${TENANT_SETTING}', true), '')::uuid`;

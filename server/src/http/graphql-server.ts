@@ -5,7 +5,8 @@ import type { GraphQLError, GraphQLSchema } from 'graphql';
 import { type Plugin, createYoga, maskError } from 'graphql-yoga';
 import type { Context } from '../context.ts';
 import { journalDenials } from '../api-keys/denials.ts';
-import { ErrorCode, clientError } from '../errors.ts';
+import { databaseUnavailable } from '../db/connection-errors.ts';
+import { ErrorCode, clientError, serviceUnavailable } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Services } from '../services.ts';
 import type { PreparedRequest } from './prepare-request.ts';
@@ -77,6 +78,10 @@ function corsFor(allowedOrigins: readonly string[]) {
 
 /** Expected errors pass through unchanged; anything else is logged and reaches the client as "Unexpected error.". */
 export function maskUnexpected<E>(error: E, log: Logger): E | GraphQLError {
+  if (databaseUnavailable(error)) {
+    log.debug({ err: error }, 'database unavailable during a GraphQL operation');
+    return serviceUnavailable();
+  }
   const masked = maskError(error, 'Unexpected error.', false);
   if (masked !== error) log.error({ err: error }, 'unexpected error in a GraphQL operation');
   return masked as E | GraphQLError;

@@ -8,7 +8,9 @@ const CHECK_TIMEOUT_MS = 2000;
 
 const EXPECTED_MIGRATIONS = migrationsList.map((migration) => migration.name);
 
-type Check = 'database' | 'migrations' | 'redis' | 'checkpointKey';
+type Check = 'database' | 'migrations' | 'checkpointKey';
+/** What an instance serves without, more slowly (Redis carries live events faster; PostgreSQL stands in). */
+type Accelerator = 'redis';
 
 /** Liveness: the process and its event loop answer. Nothing else, so a database outage never restarts it. */
 export function livez(res: ServerResponse): void {
@@ -17,14 +19,16 @@ export function livez(res: ServerResponse): void {
 
 /**
  * Readiness: the write pool reaches a primary (over TLS when configured), the migrations this code needs
- * are applied, Redis answers when configured, the checkpoint signing key is loaded. The answer names the
- * failing checks and nothing else: no message, no host, nothing an outsider could map the deployment by.
+ * are applied, the checkpoint signing key is loaded. Redis, where configured, only degrades: without it
+ * the instance still serves (a 503 would make a load balancer drain every instance at once). The answer
+ * names the checks and nothing else: no message, no host, nothing an outsider could map the deployment by.
  */
 export async function readyz(services: Services, res: ServerResponse): Promise<void> {
-  const results = await Promise.all([databaseChecks(services), redisCheck(services), keyCheck(services)]);
-  const failing = results.flat();
-  if (failing.length) return sendJson(res, 503, { status: 'unavailable', failing });
-  sendJson(res, 200, { status: 'ok' });
+  const [database, degraded] = await Promise.all([databaseChecks(services), redisCheck(services)]);
+  const failing = [...database, ...keyCheck(services)];
+  const extra = degraded.length ? { degraded } : {};
+  if (failing.length) return sendJson(res, 503, { status: 'unavailable', failing, ...extra });
+  sendJson(res, 200, degraded.length ? { status: 'degraded', degraded } : { status: 'ok' });
 }
 
 interface DatabaseFacts {
@@ -53,7 +57,7 @@ async function databaseChecks(services: Services): Promise<Check[]> {
   return failing;
 }
 
-async function redisCheck(services: Services): Promise<Check[]> {
+async function redisCheck(services: Services): Promise<Accelerator[]> {
   if (!services.config.redisUrl) return [];
   return (await withinTimeout(services.bus.ping())) ? [] : ['redis'];
 }

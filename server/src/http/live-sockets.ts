@@ -1,11 +1,12 @@
 import { CloseCode } from 'graphql-ws';
-import { type AccessSignal, onAccessSignal } from '../access/access-signals.ts';
-import { isPermission, type Permission } from '../access/permissions.ts';
-import { ApiKey } from '../api-keys/api-key.entity.ts';
-import { isUsable } from '../api-keys/api-keys.ts';
+import { LRUCache } from 'lru-cache';
+import { ACCESS_CHANGE_WINDOW_SECONDS, type AccessSignal, onAccessSignal, recentAccessChanges } from '../access/access-signals.ts';
+import type { Permission } from '../access/permissions.ts';
+import { type Viewer, sessionViewer } from '../access/viewer.ts';
+import { apiKeyDeadline, apiKeyViewer } from '../api-keys/authenticate.ts';
+import { databaseUnavailable } from '../db/connection-errors.ts';
 import type { Services } from '../services.ts';
-import { isExpired } from '../sessions/authenticate.ts';
-import { Session } from '../sessions/session.entity.ts';
+import { isExpired, sessionDeadline } from '../sessions/authenticate.ts';
 import { endSessions } from '../sessions/sessions.ts';
 import { inTenantTransaction } from '../unit-of-work.ts';
 
@@ -15,8 +16,11 @@ export interface LiveSocket {
   readonly tenantId: string;
   readonly userId: string;
   readonly principal: Principal;
-  /** Permissions the socket's subscriptions rely on; losing one closes the socket. */
-  readonly needs: Set<Permission>;
+  /**
+   * What the credential held when the socket opened: losing any of it closes the socket (its open
+   * subscriptions were authorized, and are rendered, with these rights; the client reconnects with its new ones).
+   */
+  readonly permissions: ReadonlySet<Permission>;
   /** When the credential runs out if nothing changes (absolute or idle expiry, end of a key's grace). */
   deadline: Date | null;
   close(code: number, reason: string): void;
@@ -27,17 +31,27 @@ const SWEEP_INTERVAL_MS = 250;
 /**
  * Every open WebSocket with the credential it was opened with. An access signal (session ended, user
  * or role changed, key revoked) or a passed deadline re-checks the affected sockets against the database
- * and closes those no longer allowed with 4403, well within a second.
+ * and closes those no longer allowed with 4403, well within a second. Signals come through the bus (at
+ * once) and, so that revocation never depends on Redis, from access_change rows read every
+ * `accessPollMs` for the tenants with sockets here; each signal is acted on once, whichever comes first.
  */
 export class LiveSockets {
   readonly #sockets = new Set<LiveSocket>();
   readonly #stopSignals: () => void;
   readonly #sweep: NodeJS.Timeout;
+  readonly #poll: NodeJS.Timeout | null;
+  readonly #applied = new LRUCache<string, true>({ max: 50_000, ttl: 2 * ACCESS_CHANGE_WINDOW_SECONDS * 1000 });
+  #polling = false;
 
-  constructor(private readonly services: Services) {
-    this.#stopSignals = onAccessSignal(services.bus, (signal) => void this.#onSignal(signal));
+  constructor(
+    private readonly services: Services,
+    accessPollMs: number,
+  ) {
+    this.#stopSignals = onAccessSignal(services.bus, (signal) => this.#apply(signal));
     this.#sweep = setInterval(() => void this.#sweepDeadlines(), SWEEP_INTERVAL_MS);
     this.#sweep.unref();
+    this.#poll = accessPollMs > 0 ? setInterval(() => void this.#pollChanges(), accessPollMs) : null;
+    this.#poll?.unref();
   }
 
   add(socket: LiveSocket): () => void {
@@ -52,11 +66,29 @@ export class LiveSockets {
   stop(): void {
     this.#stopSignals();
     clearInterval(this.#sweep);
+    if (this.#poll) clearInterval(this.#poll);
   }
 
-  async #onSignal(signal: AccessSignal): Promise<void> {
+  #apply(signal: AccessSignal): void {
+    if (this.#applied.has(signal.id)) return;
+    this.#applied.set(signal.id, true);
     const affected = [...this.#sockets].filter((s) => s.tenantId === signal.tenantId && concerns(signal, s));
-    await Promise.all(affected.map((socket) => this.revalidate(socket)));
+    for (const socket of affected) void this.revalidate(socket);
+  }
+
+  /** The backstop: one small query for the tenants with sockets here, skipped when there are none. */
+  async #pollChanges(): Promise<void> {
+    if (this.#polling || !this.#sockets.size) return;
+    this.#polling = true;
+    try {
+      const tenants = [...new Set([...this.#sockets].map((s) => s.tenantId))];
+      for (const signal of await recentAccessChanges(this.services.db, tenants)) this.#apply(signal);
+    } catch (error) {
+      // The database away: sockets are checked again on the next round, and the deadlines still sweep.
+      this.services.log.debug({ err: error }, 'could not read recent access changes');
+    } finally {
+      this.#polling = false;
+    }
   }
 
   async #sweepDeadlines(): Promise<void> {
@@ -65,48 +97,49 @@ export class LiveSockets {
     await Promise.all(due.map((socket) => this.revalidate(socket)));
   }
 
-  /** Re-reads the credential; closes the socket when it is no longer valid or lacks a needed permission. */
-  async revalidate(socket: LiveSocket): Promise<void> {
-    try {
-      const state = socket.principal.kind === 'session' ? await this.#sessionState(socket, socket.principal.sessionId) : await this.#keyState(socket, socket.principal.apiKeyId);
-      const missing = state && [...socket.needs].some((p) => !state.permissions.has(p));
-      if (!state || missing) return this.#close(socket);
-      socket.deadline = state.deadline;
-    } catch (error) {
-      this.services.log.error({ err: error }, 'could not re-check a live socket; closing it');
-      this.#close(socket);
-    }
-  }
-
-  #close(socket: LiveSocket): void {
-    this.#sockets.delete(socket);
-    socket.close(CloseCode.Forbidden, 'Forbidden');
-  }
-
-  async #sessionState(socket: LiveSocket, sessionId: string) {
-    const em = this.services.db.forTenant(socket.tenantId);
-    const session = await em.findOne(Session, sessionId, { populate: ['user.role', 'tenant'] });
-    if (!session || session.endedAt || session.user.disabledAt) return null;
+  /**
+   * The socket's viewer now, read again by id (the socket proved its secret when it opened: presenting it
+   * again would look like reuse once the browser has rotated its cookie), or null when the credential no
+   * longer works. A session found expired is ended here, as HTTP authentication would.
+   */
+  async current(socket: LiveSocket): Promise<{ viewer: Viewer; deadline: Date | null } | null> {
     const now = this.services.clock.now();
-    if (isExpired(session, session.tenant, now)) {
-      const system = { actorType: 'system' as const, actorId: null, sessionId: session.id, ip: null, userAgent: null };
-      await inTenantTransaction(this.services, socket.tenantId, system, (work) => endSessions(work, { ids: [session.id] }, 'expired', now));
+    if (socket.principal.kind === 'api_key') {
+      const found = await this.services.credentials.apiKey(socket.principal.apiKeyId);
+      const viewer = found && found.tenant.id === socket.tenantId ? apiKeyViewer(found, now) : null;
+      return viewer && found ? { viewer, deadline: apiKeyDeadline(found.apiKey) } : null;
+    }
+    const found = await this.services.credentials.session(socket.principal.sessionId);
+    if (!found || found.tenant.id !== socket.tenantId || found.session.endedAt || found.user.disabledAt) return null;
+    if (isExpired(found.session, found.tenant, now)) {
+      const system = { actorType: 'system' as const, actorId: null, sessionId: found.session.id, ip: null, userAgent: null };
+      await inTenantTransaction(this.services, socket.tenantId, system, (work) => endSessions(work, { ids: [found.session.id] }, 'expired', now));
       return null;
     }
-    const idleEnd = new Date(session.lastSeenAt.getTime() + session.tenant.idleTimeoutSeconds * 1000);
-    return {
-      permissions: new Set(session.user.role.permissions.filter(isPermission)),
-      deadline: idleEnd < session.expiresAt ? idleEnd : session.expiresAt,
-    };
+    return { viewer: sessionViewer(found.tenant, found.user, found.session), deadline: sessionDeadline(found.session, found.tenant) };
   }
 
-  async #keyState(socket: LiveSocket, apiKeyId: string) {
-    const key = await this.services.db.forTenant(socket.tenantId).findOne(ApiKey, apiKeyId, { populate: ['user.role'] });
-    const now = this.services.clock.now();
-    if (!key || !isUsable(key, now) || key.user.disabledAt) return null;
-    const held = new Set(key.user.role.permissions);
-    const ends = [key.expiresAt, key.validUntil].filter((d): d is Date => d !== null).sort((a, b) => a.getTime() - b.getTime());
-    return { permissions: new Set(key.permissions.filter((p): p is Permission => isPermission(p) && held.has(p))), deadline: ends[0] ?? null };
+  /** Whether the viewer still holds every right the socket opened with. */
+  keepsRights(socket: LiveSocket, viewer: Viewer): boolean {
+    return [...socket.permissions].every((permission) => viewer.permissions.has(permission));
+  }
+
+  /** Re-reads the credential; closes the socket when it no longer works or lost a right it opened with. */
+  async revalidate(socket: LiveSocket): Promise<void> {
+    try {
+      const state = await this.current(socket);
+      if (!state || !this.keepsRights(socket, state.viewer)) return this.close(socket);
+      socket.deadline = state.deadline;
+    } catch (error) {
+      if (databaseUnavailable(error)) return; // the database away: checked again on the next signal, poll or sweep
+      this.services.log.error({ err: error }, 'could not re-check a live socket; closing it');
+      this.close(socket);
+    }
+  }
+
+  close(socket: LiveSocket): void {
+    this.#sockets.delete(socket);
+    socket.close(CloseCode.Forbidden, 'Forbidden');
   }
 }
 

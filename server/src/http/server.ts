@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestMeta } from '../context.ts';
 import type { Services } from '../services.ts';
-import { ErrorCode } from '../errors.ts';
+import { databaseUnavailable } from '../db/connection-errors.ts';
+import { ErrorCode, RETRY_AFTER_UNAVAILABLE_SECONDS, serviceUnavailable } from '../errors.ts';
 import type { createGraphQLServer } from './graphql-server.ts';
 import { livez, readyz } from './health.ts';
 import { HSTS } from './https-server.ts';
@@ -51,11 +52,21 @@ export function createRequestListener(services: Services, yoga: Yoga, options: R
       if (options.dashboard) return options.dashboard(req, res, () => sendError(res, 404, ErrorCode.NOT_FOUND, 'Not found.'));
       return sendError(res, 404, ErrorCode.NOT_FOUND, 'Not found.');
     } catch (error) {
+      if (databaseUnavailable(error)) return refuseWhileUnavailable(res, error, services);
       services.log.error({ err: error }, 'request failed');
       if (!res.headersSent) sendError(res, 500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.');
       else res.destroy();
     }
   };
+}
+
+/** Authentication (before GraphQL) needs the database too: the same 503 as a resolver's. */
+function refuseWhileUnavailable(res: ServerResponse, error: unknown, services: Services): void {
+  services.log.debug({ err: error }, 'database unavailable');
+  if (res.headersSent) return void res.destroy();
+  const unavailable = serviceUnavailable();
+  res.setHeader('Retry-After', String(RETRY_AFTER_UNAVAILABLE_SECONDS));
+  sendError(res, 503, ErrorCode.SERVICE_UNAVAILABLE, unavailable.message);
 }
 
 /** Behind a proxy that ends TLS, the proxy's own plain listener may forward: send the browser to HTTPS. */

@@ -7,6 +7,7 @@ import type { Viewer } from '../access/viewer.ts';
 import { authenticateApiKey } from '../api-keys/authenticate.ts';
 import { journalDenials } from '../api-keys/denials.ts';
 import type { Context, RequestMeta } from '../context.ts';
+import { databaseUnavailable } from '../db/connection-errors.ts';
 import { ErrorCode, clientError } from '../errors.ts';
 import type { Services } from '../services.ts';
 import { authenticateSession } from '../sessions/authenticate.ts';
@@ -20,13 +21,13 @@ import { SharedExecutions } from './shared-execution.ts';
 type Yoga = ReturnType<typeof createGraphQLServer>;
 
 const MAX_SUBSCRIPTIONS_PER_SOCKET = 20;
+const TRY_AGAIN_LATER = 1013;
 const MAX_MESSAGE_BYTES = 64 * 1024;
 
 interface SocketState {
   request: IncomingMessage;
   socket: WebSocket;
   meta: RequestMeta;
-  viewer?: Viewer;
   live?: LiveSocket;
   untrack?: () => void;
 }
@@ -56,17 +57,25 @@ export function attachWebSockets(services: Services, httpServer: Server, yoga: Y
     onConnect: async (ctx) => {
       const viewer = await authenticate(services, ctx.extra, ctx.connectionParams);
       if (!viewer) return false;
-      ctx.extra.viewer = viewer;
-      ctx.extra.live = liveSocket(viewer, ctx.extra.socket);
-      ctx.extra.untrack = sockets.add(ctx.extra.live);
+      const live = liveSocket(viewer, ctx.extra.socket);
+      live.deadline = (await sockets.current(live))?.deadline ?? null;
+      ctx.extra.live = live;
+      ctx.extra.untrack = sockets.add(live);
       return true;
     },
     onSubscribe: async (ctx, id, payload) => {
       if (Object.keys(ctx.subscriptions).length > MAX_SUBSCRIPTIONS_PER_SOCKET) {
         return [clientError(ErrorCode.RATE_LIMITED, `At most ${MAX_SUBSCRIPTIONS_PER_SOCKET} operations per connection.`)];
       }
-      const { viewer, live, meta, request } = ctx.extra;
-      const vigil = { meta, auth: { viewer: viewer ?? null, em: viewer ? services.db.forTenant(viewer.tenantId) : null }, responseHeaders: null };
+      const { live, meta, request } = ctx.extra;
+      // Every operation runs with the credential's rights now, not those it had when the socket opened.
+      const current = live ? await sockets.current(live) : null;
+      if (!live || !current || !sockets.keepsRights(live, current.viewer)) {
+        if (live) sockets.close(live);
+        return [clientError(current ? ErrorCode.FORBIDDEN : ErrorCode.UNAUTHENTICATED)];
+      }
+      const viewer = current.viewer;
+      const vigil = { meta, auth: { viewer, em: services.db.forTenant(viewer.tenantId) }, responseHeaders: null };
       const enveloped = yoga.getEnveloped({ req: request, request, params: payload, vigil });
       let document: DocumentNode;
       try {
@@ -77,7 +86,6 @@ export function attachWebSockets(services: Services, httpServer: Server, yoga: Y
         throw error;
       }
       const contextValue = (await enveloped.contextFactory()) as unknown as Context;
-      if (live) contextValue.liveSocket = { requires: (permission) => live.needs.add(permission) };
       const args: ExecutionArgs = { schema: enveloped.schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
       const errors = enveloped.validate(args.schema, document);
       if (errors.length) return errors.map(withStableCode);
@@ -129,6 +137,8 @@ export function attachWebSockets(services: Services, httpServer: Server, yoga: Y
             try {
               await callback(String(data));
             } catch (error) {
+              // 1013 "Try Again Later": the database is away, not the client wrong nor the server broken.
+              if (databaseUnavailable(error)) return ws.close(TRY_AGAIN_LATER, 'Service unavailable');
               services.log.error({ err: error }, 'WebSocket message handling failed');
               ws.close(CloseCode.InternalServerError, 'Internal server error');
             }
@@ -180,14 +190,12 @@ function credentialFrom(params: Record<string, unknown> | undefined): { kind: 's
 
 function liveSocket(viewer: Viewer, ws: WebSocket): LiveSocket {
   const principal = viewer.kind === 'session' ? { kind: 'session' as const, sessionId: viewer.session.id } : { kind: 'api_key' as const, apiKeyId: viewer.apiKeyId };
-  const session = viewer.kind === 'session' ? viewer.session : null;
-  const idleEnd = session ? new Date(session.lastSeenAt.getTime() + viewer.tenant.idleTimeoutSeconds * 1000) : null;
   return {
     tenantId: viewer.tenantId,
     userId: viewer.user.id,
     principal,
-    needs: new Set(),
-    deadline: session && idleEnd ? (idleEnd < session.expiresAt ? idleEnd : session.expiresAt) : null,
+    permissions: viewer.permissions,
+    deadline: null,
     close: (code, reason) => ws.close(code, reason),
   };
 }

@@ -93,6 +93,12 @@ export function isExpired(session: SessionView, tenant: TenantView, now: Date): 
   return now >= session.expiresAt || secondsSince(session.lastSeenAt, now) >= tenant.idleTimeoutSeconds;
 }
 
+/** When the session expires if nothing changes: at its idle end or its absolute end, whichever comes first. */
+export function sessionDeadline(session: Pick<SessionView, 'lastSeenAt' | 'expiresAt'>, tenant: Pick<TenantView, 'idleTimeoutSeconds'>): Date {
+  const idleEnd = new Date(session.lastSeenAt.getTime() + tenant.idleTimeoutSeconds * 1000);
+  return idleEnd < session.expiresAt ? idleEnd : session.expiresAt;
+}
+
 
 function originFor(session: SessionView, meta: RequestMeta): AuditOrigin {
   return { actorType: 'user', actorId: session.user.id, sessionId: session.id, ip: meta.ip, userAgent: meta.userAgent };

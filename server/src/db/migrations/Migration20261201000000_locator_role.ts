@@ -1,4 +1,5 @@
 import { Migration } from '@mikro-orm/migrations';
+import { handToLocator } from './locator-ownership.ts';
 
 const LOCATOR_ROLE = 'vigil_locator';
 
@@ -24,9 +25,6 @@ const LOCATOR_FUNCTIONS = [
  * belong to vigil_locator, a NOLOGIN role with no members whose own SELECT policies see every row of the
  * tables they read. Nobody logs in as it and vigil_app is not a member, so the only way to its view is
  * through the functions, which return a tenant id or one credential's row.
- *
- * To hand a function to a role, a non-superuser owner must be a member of it and the role must be able to
- * create in the schema: both are granted for the handover only, then taken back.
  */
 export class Migration20261201000000_locator_role extends Migration {
   override name = 'Migration20261201000000_locator_role';
@@ -40,19 +38,7 @@ export class Migration20261201000000_locator_role extends Migration {
     for (const table of LOCATED_TABLES) {
       this.addSql(`create policy "${table}_locator" on "${table}" for select to ${LOCATOR_ROLE} using (true);`);
     }
-    this.addSql(`grant create on schema public to ${LOCATOR_ROLE};`);
-    this.addSql(`do $$ begin
-      if not (select rolsuper from pg_roles where rolname = current_user) then
-        execute format('grant ${LOCATOR_ROLE} to %I', current_user);
-      end if;
-    end $$;`);
-    for (const fn of LOCATOR_FUNCTIONS) this.addSql(`alter function ${fn} owner to ${LOCATOR_ROLE};`);
-    this.addSql(`do $$ begin
-      if not (select rolsuper from pg_roles where rolname = current_user) then
-        execute format('revoke ${LOCATOR_ROLE} from %I', current_user);
-      end if;
-    end $$;`);
-    this.addSql(`revoke create on schema public from ${LOCATOR_ROLE};`);
+    for (const statement of handToLocator(LOCATOR_FUNCTIONS)) this.addSql(statement);
   }
 
   override down(): void {

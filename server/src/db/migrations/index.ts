@@ -4,6 +4,7 @@ import { Migration20261124000000_password_reset } from './Migration2026112400000
 import { Migration20261125000000_open_session } from './Migration20261125000000_open_session.ts';
 import { Migration20261201000000_locator_role } from './Migration20261201000000_locator_role.ts';
 import { Migration20261201000100_readiness } from './Migration20261201000100_readiness.ts';
+import { Migration20261201224659_access_change } from './Migration20261201224659_access_change.ts';
 
 /** Committed migrations, applied in this order on start. */
-export const migrationsList = [Migration20261123122720_initial, Migration20261123235959_security, Migration20261124000000_password_reset, Migration20261125000000_open_session, Migration20261201000000_locator_role, Migration20261201000100_readiness];
+export const migrationsList = [Migration20261123122720_initial, Migration20261123235959_security, Migration20261124000000_password_reset, Migration20261125000000_open_session, Migration20261201000000_locator_role, Migration20261201000100_readiness, Migration20261201224659_access_change];
