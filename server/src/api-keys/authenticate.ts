@@ -29,7 +29,7 @@ export async function authenticateApiKey(services: Services, token: string, meta
   const presented = readApiKey(token);
   const found = presented ? await services.credentials.apiKey(presented.id) : null;
   if (!presented || !found || !sameHash(presented.secretHash, found.apiKey.secretHash)) return anonymous;
-  const { em, apiKey: key, tenant, user } = found;
+  const { em, apiKey: key, tenant } = found;
   const now = services.clock.now();
   if (!isUsable(key, now)) {
     if (key.revokedAt || (key.validUntil && now >= key.validUntil)) await reportUseAfterRevocation(services, tenant.id, key, meta);

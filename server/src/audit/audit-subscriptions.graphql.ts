@@ -1,7 +1,6 @@
 import { builder, enumOf } from '../builder.ts';
 import { auditOrigin, viewerOf } from '../context.ts';
 import type { Context } from '../context.ts';
-import type { Permission } from '../access/permissions.ts';
 import { inTenantTransaction } from '../unit-of-work.ts';
 import { parseInput } from '../validation.ts';
 import { AuditEventFilter, AuditEventRef } from './audit.graphql.ts';
