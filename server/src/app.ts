@@ -7,7 +7,8 @@ import type { Config } from './config.ts';
 import { type Database, type DatabaseOptions, databaseOptionsFrom, openDatabase } from './db/database.ts';
 import { CredentialLookup } from './db/credential-lookup.ts';
 import { Locators } from './db/locators.ts';
-import { createEventBus, probeRedis } from './event-bus.ts';
+import { createFairUse } from './access/fair-use.ts';
+import { createEventBus, createRedisClient, probeRedis, whenReady } from './event-bus.ts';
 import { createGraphQLServer } from './http/graphql-server.ts';
 import { createHttpsServer, createRedirectServer } from './http/https-server.ts';
 import { LiveSockets } from './http/live-sockets.ts';
@@ -63,18 +64,25 @@ export function buildApp(config: Config, options: AppOptions = {}) {
 
 async function startApp(config: Config, options: AppOptions) {
   const log = options.logger ?? createLogger(config.logLevel);
-  if (config.redisUrl && !(await probeRedis(config.redisUrl, config.redisCaFile))) log.warn('Redis unreachable at start');
-  const db = options.sharedDatabase ?? (await openDatabase(options.database ?? databaseOptionsFrom(config)));
+  const redisReachable = config.redisUrl ? await probeRedis(config.redisUrl, config.redisCaFile) : false;
+  if (config.redisUrl && !redisReachable) log.warn('Redis unreachable at start');
+  const db = options.sharedDatabase ?? (await openDatabase({ ...databaseOptionsFrom(config), ...options.database }));
   const bus = createEventBus({ log, redisUrl: config.redisUrl, redisCaFile: config.redisCaFile, channelPrefix: config.redisChannelPrefix });
+  const budgetRedis = config.redisUrl ? createRedisClient(config.redisUrl, config.redisCaFile) : null;
+  // Reachable: serve once connected, so that the first requests count in the shared budget already.
+  if (budgetRedis && redisReachable) await whenReady(budgetRedis, 2000);
+  const clock = options.clock ?? systemClock;
+  const fairUse = createFairUse({ rules: config.fairUse, clock, redis: budgetRedis, prefix: config.redisChannelPrefix, log });
   const services: Services = {
     config,
-    clock: options.clock ?? systemClock,
+    clock,
     db,
     locators: new Locators(db),
     credentials: new CredentialLookup(db),
     hasher: new PasswordHasher(config.passwordHash, config.passwordHashConcurrency, { threadpoolIsCap: config.threadpoolSize <= config.passwordHashConcurrency }),
     keys: loadServerKeys(config.secretsDir),
     bus,
+    fairUse,
     liveFeeds: new LiveFeeds(bus, gapReader({ db })),
     log,
   };
@@ -115,6 +123,8 @@ async function startApp(config: Config, options: AppOptions) {
         await new Promise<void>((resolve) => server.close(() => resolve()));
       }
       await bus.close();
+      await fairUse.close();
+      budgetRedis?.disconnect();
       if (!options.sharedDatabase) await db.close();
     },
   };

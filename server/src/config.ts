@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import type { FairUseRules } from './access/fair-use.ts';
 import { ConfigError } from './config-error.ts';
 import { encryptedHopProblems } from './config-hops.ts';
 
@@ -13,6 +14,20 @@ const csv = z
   .transform((value) => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean));
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+/** `rate/burst`, e.g. `20/200`: a token bucket refilled at rate per second, holding at most burst. */
+const bucket = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      const match = /^(\d+(?:\.\d+)?)\/(\d+)$/.exec(value.trim());
+      if (!match || Number(match[1]) <= 0 || Number(match[2]) < 1) {
+        ctx.addIssue({ code: 'custom', message: 'use rate/burst, e.g. 20/200' });
+        return z.NEVER;
+      }
+      return { ratePerSecond: Number(match[1]), burst: Number(match[2]) };
+    });
+
 const flag = z.enum(['true', 'false', '1', '0']).optional().transform((value) => value === 'true' || value === '1');
 
 const EnvSchema = z.object({
@@ -45,6 +60,10 @@ const EnvSchema = z.object({
   API_KEY_ROTATION_INTERVAL_SECONDS: positiveInt(3600),
   WS_KEEPALIVE_SECONDS: positiveInt(12),
   ACCESS_CHANGE_POLL_MS: z.coerce.number().int().min(0).max(10_000).default(500),
+  FAIR_USE_SESSION: bucket('20/200'),
+  FAIR_USE_API_KEY: bucket('50/500'),
+  FAIR_USE_ADDRESS: bucket('100/1000'),
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(15_000),
   DASHBOARD_DIR: z.string().default('dashboard/dist'),
 });
 
@@ -91,6 +110,10 @@ export interface Config {
   readonly wsKeepAliveSeconds: number;
   /** How often an instance reads the access changes of its sockets' tenants from PostgreSQL (0: never). */
   readonly accessChangePollMs: number;
+  /** Operations allowed per session, API key and client address (token buckets shared through Redis). */
+  readonly fairUse: FairUseRules;
+  /** The application's statements are cancelled past this (0: never); migrations are not. */
+  readonly statementTimeoutMs: number;
   readonly dashboardDir: string;
 }
 
@@ -139,6 +162,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiKeyRotationIntervalSeconds: e.API_KEY_ROTATION_INTERVAL_SECONDS,
     wsKeepAliveSeconds: e.WS_KEEPALIVE_SECONDS,
     accessChangePollMs: e.ACCESS_CHANGE_POLL_MS,
+    fairUse: Object.freeze({ session: e.FAIR_USE_SESSION, apiKey: e.FAIR_USE_API_KEY, address: e.FAIR_USE_ADDRESS }),
+    statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
     dashboardDir: resolve(e.DASHBOARD_DIR),
   });
   const [problem] = encryptedHopProblems(config);

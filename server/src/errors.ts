@@ -11,6 +11,7 @@ export const ErrorCode = {
   RATE_LIMITED: 'RATE_LIMITED',
   TOTP_REQUIRED: 'TOTP_REQUIRED',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  TIMEOUT: 'TIMEOUT',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -24,6 +25,7 @@ const defaultMessages: Record<ErrorCode, string> = {
   RATE_LIMITED: 'Too many attempts. Try again later.',
   TOTP_REQUIRED: 'A confirmation code is required to finish signing in.',
   SERVICE_UNAVAILABLE: 'The service is briefly unavailable. Try again shortly.',
+  TIMEOUT: 'This took too long and was cancelled. Try a narrower request.',
 };
 
 /** How long a client should wait before trying again when the database is unreachable. */
@@ -54,6 +56,11 @@ const httpAnswer = (status: number, retryAfterSeconds: number) => ({ status, hea
 
 export function rateLimited(retryAfterSeconds: number): GraphQLError {
   return clientError(ErrorCode.RATE_LIMITED, defaultMessages.RATE_LIMITED, { retryAfterSeconds, http: httpAnswer(429, retryAfterSeconds) });
+}
+
+/** A statement ran past the application's statement timeout and PostgreSQL cancelled it; nothing was written. */
+export function timedOut(): GraphQLError {
+  return clientError(ErrorCode.TIMEOUT, defaultMessages.TIMEOUT, { http: { status: 503 } });
 }
 
 /** The database is unreachable: 503 with Retry-After, which a load balancer and a client both understand. */

@@ -112,10 +112,8 @@ class RedisBus extends LocalBus {
   constructor(options: EventBusOptions, url: string) {
     super(options.log);
     this.#prefix = options.channelPrefix;
-    // No offline queue: while Redis is away a publish fails at once (and is counted) instead of piling up.
-    const connection: RedisOptions = { ...redisConnectionOptions(url, options.redisCaFile), enableOfflineQueue: false, maxRetriesPerRequest: 1, autoResubscribe: false };
-    this.#publisher = new Redis(url, connection);
-    this.#subscriber = new Redis(url, connection);
+    this.#publisher = createRedisClient(url, options.redisCaFile);
+    this.#subscriber = createRedisClient(url, options.redisCaFile, { autoResubscribe: false });
     for (const client of [this.#publisher, this.#subscriber]) {
       client.on('error', () => this.#judge());
       client.on('close', () => this.#judge());
@@ -192,6 +190,31 @@ class RedisBus extends LocalBus {
     }
     for (const listener of [...this.#stateListeners]) listener(next);
   }
+}
+
+/**
+ * A Redis connection for Vigil's own use: no offline queue (while Redis is away a command fails at once,
+ * to be counted or answered from elsewhere, instead of piling up), and an 'error' listener, so that ioredis
+ * never prints an unhandled error event; the owner decides what to log.
+ */
+export function createRedisClient(url: string, caFile?: string, options: RedisOptions = {}): Redis {
+  const client = new Redis(url, { ...redisConnectionOptions(url, caFile), enableOfflineQueue: false, maxRetriesPerRequest: 1, ...options });
+  client.on('error', () => {});
+  return client;
+}
+
+/** Resolves once the client is connected, or after timeoutMs whatever it is. */
+export function whenReady(client: Redis, timeoutMs: number): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, timeoutMs);
+    client.once('ready', done);
+    function done() {
+      clearTimeout(timer);
+      client.off('ready', done);
+      resolve();
+    }
+  });
 }
 
 /** rediss:// verifies the server's certificate against the CA and the URL's host name, never less. */

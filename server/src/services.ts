@@ -1,3 +1,4 @@
+import type { FairUse } from './access/fair-use.ts';
 import type { LiveFeeds } from './audit/live-feeds.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
@@ -19,6 +20,8 @@ export interface Services {
   readonly hasher: PasswordHasher;
   readonly keys: ServerKeys;
   readonly bus: EventBus;
+  /** Operations per session, API key and address, shared across instances through Redis when it is there. */
+  readonly fairUse: FairUse;
   /** Each tenant's live journal, followed once per instance and shared by its subscribers. */
   readonly liveFeeds: LiveFeeds;
   readonly log: Logger;

@@ -24,10 +24,16 @@ export interface StartOptions {
   shareWith?: TestVigil;
 }
 
+/**
+ * Tests drive one session or address far beyond a person's pace: budgets out of their way, unless a test
+ * sets its own (test/server/fair-use-api.test.ts).
+ */
+const UNMETERED = { FAIR_USE_SESSION: '100000/1000000', FAIR_USE_API_KEY: '100000/1000000', FAIR_USE_ADDRESS: '100000/1000000' };
+
 /** A real Vigil on a random port, its own database and its own secrets directory. */
 export async function startVigil(options: StartOptions = {}): Promise<TestVigil> {
   const home = mkdtempSync(join(tmpdir(), 'vigil-test-'));
-  const config = loadConfig({ PORT: '0', VIGIL_HOME: home, LOG_LEVEL: 'silent', DASHBOARD_DIR: join(home, 'no-dashboard'), ...options.env });
+  const config = loadConfig({ PORT: '0', VIGIL_HOME: home, LOG_LEVEL: 'silent', DASHBOARD_DIR: join(home, 'no-dashboard'), ...UNMETERED, ...options.env });
   const database = options.shareWith?.database ?? options.database ?? freshDatabase();
   const clock = options.clock ?? new MovableClock();
   const app = buildApp(config, {

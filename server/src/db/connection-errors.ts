@@ -62,9 +62,20 @@ const UNAVAILABLE_MESSAGES = /Connection terminated|connection error|timeout exc
 
 /** True when an error (or what it wraps) says the database is unreachable, not that the request was wrong. */
 export function databaseUnavailable(error: unknown): boolean {
-  for (let e = error as (DriverError & { cause?: unknown; originalError?: unknown }) | undefined, depth = 0; e && depth < 5; depth++) {
-    if ((e.code && UNAVAILABLE_CODES.has(e.code)) || UNAVAILABLE_MESSAGES.test(e.message ?? '')) return true;
+  return causes(error).some((e) => (e.code && UNAVAILABLE_CODES.has(e.code)) || UNAVAILABLE_MESSAGES.test(e.message ?? ''));
+}
+
+/** True when PostgreSQL cancelled a statement that ran past statement_timeout (57014, query_canceled). */
+export function statementTimedOut(error: unknown): boolean {
+  return causes(error).some((e) => e.code === '57014');
+}
+
+/** The error and what it wraps (GraphQL's originalError, MikroORM's and Node's cause), a few levels deep. */
+function causes(error: unknown): DriverError[] {
+  const chain: DriverError[] = [];
+  for (let e = error as (DriverError & { cause?: unknown; originalError?: unknown }) | undefined; e && chain.length < 5; ) {
+    chain.push(e);
     e = (e.originalError ?? e.cause) as typeof e;
   }
-  return false;
+  return chain;
 }

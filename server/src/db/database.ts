@@ -35,6 +35,8 @@ export interface DatabaseOptions {
   appDatabasePassword?: string;
   /** CA of the server's certificate, for sslmode=verify-full URLs that do not name one. */
   caFile?: string;
+  /** The application's statements are cancelled past this; 0 or absent: never. */
+  statementTimeoutMs?: number;
   /** Embedded data directory, or 'memory://' for a throwaway database. */
   dataDir: string;
   debug?: boolean;
@@ -46,6 +48,7 @@ export function databaseOptionsFrom(config: Config): DatabaseOptions {
     appDatabaseUrl: config.appDatabaseUrl,
     appDatabasePassword: config.appDatabasePassword,
     caFile: config.databaseCaFile,
+    statementTimeoutMs: config.statementTimeoutMs,
     dataDir: config.dataDir,
   };
 }
@@ -79,7 +82,7 @@ async function openServer(options: DatabaseOptions, ownerUrl: string): Promise<{
   } finally {
     await ownerOrm.close(true);
   }
-  const appOrm = await MikroORM.init(ormOptions(app, options));
+  const appOrm = await MikroORM.init(ormOptions(app, options, { statement_timeout: options.statementTimeoutMs || undefined }));
   try {
     await appOrm.em.fork().execute('select 1');
   } catch (error) {
@@ -90,8 +93,8 @@ async function openServer(options: DatabaseOptions, ownerUrl: string): Promise<{
 }
 
 /** TLS is decided by Vigil (connection-url.ts) and handed to node-postgres explicitly. */
-function ormOptions(target: PostgresTarget, options: DatabaseOptions) {
-  return { ...sharedOrmOptions, clientUrl: target.clientUrl, driverOptions: { ssl: target.ssl }, debug: options.debug };
+function ormOptions(target: PostgresTarget, options: DatabaseOptions, pool: { statement_timeout?: number } = {}) {
+  return { ...sharedOrmOptions, clientUrl: target.clientUrl, driverOptions: { ssl: target.ssl, ...pool }, debug: options.debug };
 }
 
 async function openEmbedded(options: DatabaseOptions): Promise<PgliteORM> {
@@ -100,6 +103,7 @@ async function openEmbedded(options: DatabaseOptions): Promise<PgliteORM> {
   await orm.migrator.up();
   // PGlite has one connection and no logins: the application role is taken for the rest of the session.
   await orm.em.getConnection().execute(`set role ${APP_ROLE}`);
+  if (options.statementTimeoutMs) await orm.em.getConnection().execute(`set statement_timeout = ${Math.floor(options.statementTimeoutMs)}`);
   return orm;
 }
 

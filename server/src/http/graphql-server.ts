@@ -5,8 +5,8 @@ import type { GraphQLError, GraphQLSchema } from 'graphql';
 import { type Plugin, createYoga, maskError } from 'graphql-yoga';
 import type { Context } from '../context.ts';
 import { journalDenials } from '../api-keys/denials.ts';
-import { databaseUnavailable } from '../db/connection-errors.ts';
-import { ErrorCode, clientError, serviceUnavailable } from '../errors.ts';
+import { databaseUnavailable, statementTimedOut } from '../db/connection-errors.ts';
+import { ErrorCode, clientError, serviceUnavailable, timedOut } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Services } from '../services.ts';
 import type { PreparedRequest } from './prepare-request.ts';
@@ -81,6 +81,10 @@ export function maskUnexpected<E>(error: E, log: Logger): E | GraphQLError {
   if (databaseUnavailable(error)) {
     log.debug({ err: error }, 'database unavailable during a GraphQL operation');
     return serviceUnavailable();
+  }
+  if (statementTimedOut(error)) {
+    log.warn({ err: error }, 'a statement ran past the statement timeout and was cancelled');
+    return timedOut();
   }
   const masked = maskError(error, 'Unexpected error.', false);
   if (masked !== error) log.error({ err: error }, 'unexpected error in a GraphQL operation');

@@ -1,13 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestMeta } from '../context.ts';
 import type { Services } from '../services.ts';
-import { databaseUnavailable } from '../db/connection-errors.ts';
-import { ErrorCode, RETRY_AFTER_UNAVAILABLE_SECONDS, serviceUnavailable } from '../errors.ts';
+import { databaseUnavailable, statementTimedOut } from '../db/connection-errors.ts';
+import { ErrorCode, RETRY_AFTER_UNAVAILABLE_SECONDS, rateLimited, serviceUnavailable, timedOut } from '../errors.ts';
+import { spendOperation } from './budget.ts';
 import type { createGraphQLServer } from './graphql-server.ts';
 import { livez, readyz } from './health.ts';
 import { HSTS } from './https-server.ts';
 import { CREDENTIAL_IN_URL_MESSAGE, type TrustProxy, credentialInUrl, prepareHttpRequest, requestMeta } from './prepare-request.ts';
-import { sendError } from './respond.ts';
+import { sendError, sendJson } from './respond.ts';
 
 type Yoga = ReturnType<typeof createGraphQLServer>;
 export type Handler = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
@@ -44,6 +45,8 @@ export function createRequestListener(services: Services, yoga: Yoga, options: R
       if (credentialInUrl(url)) return sendError(res, 400, ErrorCode.BAD_USER_INPUT, CREDENTIAL_IN_URL_MESSAGE);
       if (url.pathname === '/graphql') {
         const vigil = await prepareHttpRequest(services, req, meta, { append: (name, value) => void res.appendHeader(name, value) });
+        const wait = await spendOperation(services, meta, vigil.auth.viewer);
+        if (wait !== null) return refuseOverBudget(res, wait);
         await yoga(req, res, { vigil });
         return;
       }
@@ -52,7 +55,7 @@ export function createRequestListener(services: Services, yoga: Yoga, options: R
       if (options.dashboard) return options.dashboard(req, res, () => sendError(res, 404, ErrorCode.NOT_FOUND, 'Not found.'));
       return sendError(res, 404, ErrorCode.NOT_FOUND, 'Not found.');
     } catch (error) {
-      if (databaseUnavailable(error)) return refuseWhileUnavailable(res, error, services);
+      if (databaseUnavailable(error) || statementTimedOut(error)) return answerDatabaseTrouble(res, error, services);
       services.log.error({ err: error }, 'request failed');
       if (!res.headersSent) sendError(res, 500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.');
       else res.destroy();
@@ -60,13 +63,22 @@ export function createRequestListener(services: Services, yoga: Yoga, options: R
   };
 }
 
-/** Authentication (before GraphQL) needs the database too: the same 503 as a resolver's. */
-function refuseWhileUnavailable(res: ServerResponse, error: unknown, services: Services): void {
-  services.log.debug({ err: error }, 'database unavailable');
+function refuseOverBudget(res: ServerResponse, retryAfterSeconds: number): void {
+  res.setHeader('Retry-After', String(retryAfterSeconds));
+  const error = rateLimited(retryAfterSeconds);
+  sendJson(res, 429, { errors: [{ message: error.message, extensions: { code: ErrorCode.RATE_LIMITED, retryAfterSeconds } }] });
+}
+
+/** Authentication (before GraphQL) needs the database too: the same answers as a resolver's (see maskUnexpected). */
+function answerDatabaseTrouble(res: ServerResponse, error: unknown, services: Services): void {
   if (res.headersSent) return void res.destroy();
-  const unavailable = serviceUnavailable();
+  if (statementTimedOut(error)) {
+    services.log.warn({ err: error }, 'a statement ran past the statement timeout and was cancelled');
+    return sendError(res, 503, ErrorCode.TIMEOUT, timedOut().message);
+  }
+  services.log.debug({ err: error }, 'database unavailable');
   res.setHeader('Retry-After', String(RETRY_AFTER_UNAVAILABLE_SECONDS));
-  sendError(res, 503, ErrorCode.SERVICE_UNAVAILABLE, unavailable.message);
+  sendError(res, 503, ErrorCode.SERVICE_UNAVAILABLE, serviceUnavailable().message);
 }
 
 /** Behind a proxy that ends TLS, the proxy's own plain listener may forward: send the browser to HTTPS. */

@@ -8,7 +8,8 @@ import { authenticateApiKey } from '../api-keys/authenticate.ts';
 import { journalDenials } from '../api-keys/denials.ts';
 import type { Context, RequestMeta } from '../context.ts';
 import { databaseUnavailable } from '../db/connection-errors.ts';
-import { ErrorCode, clientError } from '../errors.ts';
+import { ErrorCode, clientError, rateLimited } from '../errors.ts';
+import { spendOperation } from './budget.ts';
 import type { Services } from '../services.ts';
 import { authenticateSession } from '../sessions/authenticate.ts';
 import { readCookies } from './cookies.ts';
@@ -75,6 +76,8 @@ export function attachWebSockets(services: Services, httpServer: Server, yoga: Y
         return [clientError(current ? ErrorCode.FORBIDDEN : ErrorCode.UNAUTHENTICATED)];
       }
       const viewer = current.viewer;
+      const wait = await spendOperation(services, meta, viewer);
+      if (wait !== null) return [rateLimited(wait)];
       const vigil = { meta, auth: { viewer, em: services.db.forTenant(viewer.tenantId) }, responseHeaders: null };
       const enveloped = yoga.getEnveloped({ req: request, request, params: payload, vigil });
       let document: DocumentNode;
