@@ -18,7 +18,7 @@ const STEADY_EVENTS_PER_SECOND = 20;
 const P99_TARGET_MS = 100;
 
 /** A source of events and the subscribers listening to it. */
-interface Feed {
+export interface Feed {
   label: string;
   subscribers: Subscribers;
   publish(): Promise<void>;
@@ -75,12 +75,12 @@ async function naiveFeed(server: ChildServer): Promise<Feed> {
 }
 
 /** Vigil's events are real journal entries: each search's first page records `audit.read`. */
-async function vigilFeed(server: ChildServer): Promise<Feed> {
+export async function vigilFeed(server: ChildServer, label = `Vigil, ${SUBSCRIBERS} subscribers`): Promise<Feed> {
   const token = await signIn(server.url, await signUp(server.url, 'bench-fan-out'));
   const subscribers = new Subscribers(SUBSCRIBERS);
   await subscribers.connect(`${server.url.replace('http', 'ws')}/graphql`, { authorization: `Bearer ${token}` }, { filter: { actions: ['audit.read'] } });
   return {
-    label: `Vigil, ${SUBSCRIBERS} subscribers`,
+    label,
     subscribers,
     publish: async () => void (await post(server.url, '{ auditEvents(first: 1) { edges { cursor } } }', undefined, token)),
   };
@@ -90,7 +90,7 @@ async function vigilFeed(server: ChildServer): Promise<Feed> {
  * Publishes as fast as deliveries complete for `seconds`, with up to IN_FLIGHT events published (or being
  * published) but not yet delivered to every subscriber; deliveries/s in that window.
  */
-function saturated(feed: Feed): Phase {
+export function saturated(feed: Feed): Phase {
   return {
     label: feed.label,
     async run(seconds) {

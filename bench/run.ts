@@ -3,6 +3,7 @@
 // A measurement, not a test: the exit code is 0 even below target (non-zero only on bad usage).
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { apiKeyBenchmark } from './api-key.ts';
+import { backstopFanOutBenchmark, backstopViewerBenchmark } from './backstop.ts';
 import { fanOutBenchmark } from './fan-out.ts';
 import { signInFloodBenchmark } from './sign-in-flood.ts';
 import { signInBenchmark } from './sign-in.ts';
@@ -22,6 +23,8 @@ const BENCHMARKS: Benchmark[] = [
   signInFloodBenchmark,
   apiKeyBenchmark,
   fanOutBenchmark,
+  backstopViewerBenchmark,
+  backstopFanOutBenchmark,
 ];
 // ---------------------------------------------------------------------------------------------
 
@@ -56,10 +59,10 @@ async function main(): Promise<void> {
   const context: BenchContext = {
     settings,
     log: (line) => console.log(line),
-    async startVigil() {
+    async startVigil(env = {}) {
       const database = freshDatabase(server);
       cleanups.push(() => database.drop());
-      const vigil = await startVigil(database, settings.passwordHashConcurrency);
+      const vigil = await startVigil(database, settings.passwordHashConcurrency, env);
       cleanups.push(() => vigil.stop());
       return vigil;
     },

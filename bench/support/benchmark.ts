@@ -20,8 +20,8 @@ export interface Benchmark {
 
 export interface BenchContext {
   settings: BenchSettings;
-  /** A Vigil child process on a fresh database of its own; stopped and dropped after the benchmark. */
-  startVigil(): Promise<ChildServer>;
+  /** A Vigil child process on a fresh database of its own (with these settings added); stopped and dropped after the benchmark. */
+  startVigil(env?: Record<string, string>): Promise<ChildServer>;
   /** The bare graphql-yoga child process; stopped after the benchmark. */
   startBareYoga(): Promise<ChildServer>;
   log(line: string): void;

@@ -11,7 +11,7 @@ const INHERITED = ['PATH', 'HOME', 'TMPDIR', 'TZ', 'LANG', 'UV_THREADPOOL_SIZE',
  * Vigil as in production (server/start.mjs) in a child process, on its own database and home.
  * The argon2 parameters are left at their floor, which is what the sign-in baseline hashes with.
  */
-export async function startVigil(database: BenchDatabase, passwordHashConcurrency: number): Promise<ChildServer> {
+export async function startVigil(database: BenchDatabase, passwordHashConcurrency: number, extra: Record<string, string> = {}): Promise<ChildServer> {
   // Silent unless asked: logging every request would be part of what we measure.
   const logLevel = process.env.BENCH_VIGIL_LOG_LEVEL ?? 'silent';
   const home = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
@@ -36,6 +36,7 @@ export async function startVigil(database: BenchDatabase, passwordHashConcurrenc
     DASHBOARD_DIR: join(home, 'no-dashboard'),
     PASSWORD_HASH_CONCURRENCY: String(passwordHashConcurrency),
     ...(database.url ? { DATABASE_URL: database.url } : {}),
+    ...extra,
   };
   try {
     const server = await startChildServer('Vigil', 'server/start.mjs', port, env, logLevel !== 'silent');
