@@ -20,8 +20,8 @@ export interface AccessSignal {
 
 const TOPIC = 'access-signals';
 
-/** How far back an instance reads the changes of its sockets' tenants: longer than any transaction, by far. */
-export const ACCESS_CHANGE_WINDOW_SECONDS = 60;
+/** How far back an instance reads its sockets' tenants' changes: the row is written last in its transaction, so this need only cover the commit and a poll or two. */
+export const ACCESS_CHANGE_WINDOW_SECONDS = 10;
 
 /**
  * The signals of one committing transaction, as rows of access_change in that transaction; the tenant's
