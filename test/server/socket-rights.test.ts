@@ -27,10 +27,16 @@ async function roleId(owner: GraphQLClient, name: string): Promise<string> {
 
 /** A live socket with an open journal feed, authenticated with this token or key. */
 async function openFeed(owner: Owner, credential: { token: string } | { apiKey: string }) {
+  const opened = async () => (await auditRows(vigil, owner.tenantId)).filter((r) => r.action === 'audit.stream_opened').length;
+  const before = await opened();
   const live = liveClient(vigil.url, credential);
   const feed = collect(live, FEED);
-  const opened = (await auditRows(vigil, owner.tenantId)).filter((r) => r.action === 'audit.stream_opened').length;
-  await waitFor(async () => (await auditRows(vigil, owner.tenantId)).filter((r) => r.action === 'audit.stream_opened').length > opened, 5_000, 20);
+  try {
+    await waitFor(async () => feed.errors.length > 0 || live.closes.length > 0 || (await opened()) > before, 15_000, 20);
+  } catch {
+    throw new Error(`the feed did not open: errors ${JSON.stringify(feed.errors)}, closes ${JSON.stringify(live.closes)}`);
+  }
+  expect({ errors: feed.errors, closes: live.closes }).toEqual({ errors: [], closes: [] });
   return { live, feed };
 }
 
