@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 
 export interface OrphanGuard {
   /** The service was cleaned up normally: the guard goes away without running its script. */
@@ -32,4 +32,25 @@ export function guardAgainstOrphans(script: string, args: string[]): OrphanGuard
       guard.kill('SIGKILL');
     },
   };
+}
+
+// Every child a test started and that has not exited yet: killed when the test process exits normally...
+const liveChildren = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+/** A child process that must not outlive the test process, however that ends; `dir` goes with it. */
+export function trackChild(child: ChildProcess, dir?: string): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const c of liveChildren) c.kill('SIGKILL');
+    });
+  }
+  liveChildren.add(child);
+  child.once('exit', () => liveChildren.delete(child));
+  // ...and by a guard when it is killed by a signal (how vitest ends its workers), which skips 'exit'.
+  if (child.pid !== undefined) {
+    const guard = guardAgainstOrphans('kill -KILL "$1" 2>/dev/null; [ -n "$2" ] && rm -rf "$2"', [String(child.pid), dir ?? '']);
+    child.once('exit', () => guard.disarm());
+  }
 }

@@ -5,7 +5,7 @@ import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
-import { guardAgainstOrphans } from './orphan-guard.ts';
+import { trackChild } from './orphan-guard.ts';
 import { freePort } from './ports.ts';
 
 const READY_TIMEOUT_MS = 10_000;
@@ -31,21 +31,6 @@ export interface RedisServer {
   restart(): Promise<void>;
   /** Stops the server and removes its directory. */
   stop(): Promise<void>;
-}
-
-// Every redis-server started here and not yet exited: killed when the test process exits, so none is orphaned.
-const liveChildren = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function track(child: ChildProcess): void {
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.once('exit', () => {
-      for (const c of liveChildren) c.kill('SIGKILL');
-    });
-  }
-  liveChildren.add(child);
-  child.once('exit', () => liveChildren.delete(child));
 }
 
 interface Running {
@@ -121,12 +106,7 @@ function serverArgs(input: { dir: string; port: number; tlsPort?: number; tls?: 
 
 function spawnRedis(args: string[], dir: string): Running {
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  track(child);
-  // The exit hook misses a test process killed by a signal (how vitest ends its workers); the guard does not.
-  if (child.pid !== undefined) {
-    const guard = guardAgainstOrphans('kill -KILL "$1" 2>/dev/null; rm -rf "$2"', [String(child.pid), dir]);
-    child.once('exit', () => guard.disarm());
-  }
+  trackChild(child, dir);
   // Only the last part of what redis says is kept: enough to explain a failed start.
   let output = '';
   const collect = (chunk: Buffer) => {

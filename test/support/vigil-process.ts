@@ -1,8 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { guardAgainstOrphans } from './orphan-guard.ts';
+import { trackChild } from './orphan-guard.ts';
 import { freePort } from './ports.ts';
 
 const READY_TIMEOUT_MS = 60_000;
@@ -25,26 +25,6 @@ export interface VigilProcess {
   kill(signal?: NodeJS.Signals): void;
 }
 
-// Every Vigil started here and not yet exited: killed when the test process exits normally...
-const liveChildren = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function track(child: ChildProcess): void {
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.once('exit', () => {
-      for (const c of liveChildren) c.kill('SIGKILL');
-    });
-  }
-  liveChildren.add(child);
-  child.once('exit', () => liveChildren.delete(child));
-  // ...and by the guard when it is killed by a signal (how vitest ends its workers), which skips 'exit'.
-  if (child.pid !== undefined) {
-    const guard = guardAgainstOrphans('kill -KILL "$1" 2>/dev/null', [String(child.pid)]);
-    child.once('exit', () => guard.disarm());
-  }
-}
-
 /**
  * Spawns `node_modules/.bin/node server/start.mjs` with PATH, a free PORT, HOST 127.0.0.1, LOG_LEVEL warn,
  * a fresh VIGIL_HOME and no dashboard, overridden by `env`; resolves once GET /livez answers 200.
@@ -65,7 +45,7 @@ export async function startVigilProcess(env: Record<string, string> = {}): Promi
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  track(child);
+  trackChild(child);
   let output = '';
   const append = (chunk: Buffer) => (output += chunk.toString('utf8'));
   child.stdout?.on('data', append);
