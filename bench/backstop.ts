@@ -1,7 +1,7 @@
 import { signIn, signUp } from './support/accounts.ts';
-import type { BenchContext, Benchmark } from './support/benchmark.ts';
+import type { BenchContext, Benchmark, Comparison } from './support/benchmark.ts';
 import type { ChildServer } from './support/child-server.ts';
-import { type Comparison, compare, loadPhase } from './support/compare.ts';
+import { compare, loadPhase } from './support/compare.ts';
 import { Subscribers } from './support/subscribers.ts';
 import { VIEWER_QUERY, viewerLoad } from './support/viewer-load.ts';
 import { saturated, vigilFeed } from './fan-out.ts';

@@ -1,6 +1,14 @@
 import type { ChildServer } from './child-server.ts';
-import type { Comparison } from './compare.ts';
+import type { Measurement } from './load.ts';
 import type { BenchSettings } from './settings.ts';
+
+/** Both sides of a benchmark, measured interleaved (see compare.ts). */
+export interface Comparison {
+  baseline: Measurement;
+  figure: Measurement;
+  /** figure / baseline of each round (against the baseline runs either side): how steady the ratio was. */
+  roundRatios: number[];
+}
 
 /** A figure measured against its baseline in the same run; the ratio is figure / baseline. */
 export interface Outcome extends Comparison {

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BenchContext } from './benchmark.ts';
+import type { BenchContext, Comparison } from './benchmark.ts';
 import { type LoadSpec, type Measurement, runLoad } from './load.ts';
 import { describeMeasurement } from './report.ts';
 
@@ -23,12 +23,6 @@ export function drain(measured: Measurement): Promise<void> {
   return sleep(Math.min(15_000, Math.max(1000, 1.5 * queuedMs)));
 }
 
-export interface Comparison {
-  baseline: Measurement;
-  figure: Measurement;
-  /** figure / baseline of each round (against the baseline runs either side): how steady the ratio was. */
-  roundRatios: number[];
-}
 
 /**
  * Measures both sides for the same total time, interleaved: baseline (half a segment), then per round

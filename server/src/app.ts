@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { type Database, type DatabaseOptions, databaseOptionsFrom, openDatabase } from './db/database.ts';
-import { CredentialLookup } from './db/credential-lookup.ts';
+import { CredentialLookup } from './access/credential-lookup.ts';
 import { Locators } from './db/locators.ts';
 import { createFairUse } from './access/fair-use.ts';
 import { createEventBus, createRedisClient, probeRedis, whenReady } from './event-bus.ts';
@@ -20,7 +20,7 @@ import { type Logger, createLogger } from './logger.ts';
 import { schema } from './schema.ts';
 import { rotateAgedApiKeys } from './api-keys/rotation-job.ts';
 import { writeCheckpoints } from './audit/checkpoint-job.ts';
-import { exportRoute } from './audit/export-route.ts';
+import { exportRoute } from './http/export-route.ts';
 import { every } from './jobs/lease.ts';
 import { loadServerKeys } from './server-keys.ts';
 import { LiveFeeds, gapReader } from './audit/live-feeds.ts';
@@ -83,7 +83,7 @@ async function startApp(config: Config, options: AppOptions) {
     keys: loadServerKeys(config.secretsDir),
     bus,
     fairUse,
-    liveFeeds: new LiveFeeds(bus, gapReader({ db })),
+    liveFeeds: new LiveFeeds(bus, gapReader(db)),
     log,
   };
   const trust = compileTrustedProxies(config.trustedProxies);

@@ -2,7 +2,7 @@ import SchemaBuilder from '@pothos/core';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { DateTimeResolver, JSONObjectResolver, SafeIntResolver } from 'graphql-scalars';
 import type { Permission } from './access/permissions.ts';
-import { hasPermission } from './access/viewer.ts';
+import { type Viewer, hasPermission } from './access/viewer.ts';
 import type { Context } from './context.ts';
 import { ErrorCode, clientError } from './errors.ts';
 import { wellFormedInputPlugin } from './well-formed-input.ts';
@@ -35,13 +35,7 @@ export const builder = new SchemaBuilder<{
   scopeAuth: {
     authorizeOnSubscribe: true,
     // Loaders, not values: signIn sets the viewer mid-request and the payload's fields must see it.
-    authScopes: (ctx) => ({
-      public: true,
-      authenticated: () => ctx.viewer !== null,
-      session: () => ctx.viewer?.kind === 'session',
-      permission: (permission) => hasPermission(ctx.viewer, permission),
-      anyPermission: (permissions) => permissions.some((permission) => hasPermission(ctx.viewer, permission)),
-    }),
+    authScopes: (ctx) => scopeLoaders(() => ctx.viewer),
     unauthorizedError: (_parent, ctx, info) => {
       if (!ctx.viewer) return clientError(ErrorCode.UNAUTHENTICATED);
       ctx.denials.push(`${info.parentType.name}.${info.fieldName}`);
@@ -49,6 +43,29 @@ export const builder = new SchemaBuilder<{
     },
   },
 });
+
+/** What each scope means for a caller (read when a scope is checked): the one definition of the scopes. */
+function scopeLoaders(viewer: () => Viewer | null) {
+  return {
+    public: true,
+    authenticated: () => viewer() !== null,
+    session: () => viewer()?.kind === 'session',
+    permission: (permission: Permission) => hasPermission(viewer(), permission),
+    anyPermission: (permissions: readonly Permission[]) => permissions.some((permission) => hasPermission(viewer(), permission)),
+  };
+}
+
+/**
+ * Whether a caller passes a field's scopes (any one of them, as scope-auth reads them), for the few
+ * routes served beside GraphQL (an export's download) that must obey the same rule as their field.
+ */
+export function passesScopes(viewer: Viewer | null, scopes: Partial<AuthScopes>): boolean {
+  const loaders = scopeLoaders(() => viewer);
+  return Object.entries(scopes).some(([scope, value]) => {
+    const loader = loaders[scope as keyof AuthScopes];
+    return typeof loader === 'function' ? (loader as (value: unknown) => boolean)(value) : loader === true && value === true;
+  });
+}
 
 builder.addScalarType('DateTime', DateTimeResolver);
 builder.addScalarType('JSONObject', JSONObjectResolver);

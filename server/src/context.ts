@@ -15,9 +15,22 @@ export interface RequestMeta {
   deviceToken: string | null;
 }
 
-/** Response headers a resolver may set (cookies on sign-in and sign-out); absent over WebSocket. */
-export interface ResponseHeaders {
-  append(name: string, value: string): void;
+/** The caller a credential stands for, and the EntityManager of their tenant for this request. */
+export interface RequestAuth {
+  viewer: Viewer | null;
+  em: EntityManager | null;
+}
+
+/**
+ * The cookies a resolver may set (sign-in, sign-out, password change), written by the transport (over
+ * HTTPS with the __Host- prefix); absent over WebSocket, where nothing can be set.
+ */
+export interface SessionCookies {
+  /** The session cookie, expiring with the session (its max-age from Vigil's clock). */
+  setSession(token: string, expiresAt: Date): void;
+  clearSession(): void;
+  /** The known-device cookie that lets its browser in past an account lock triggered elsewhere. */
+  setDevice(token: string): void;
 }
 
 export interface Context {
@@ -26,7 +39,7 @@ export interface Context {
   viewer: Viewer | null;
   /** The viewer's tenant EntityManager, forked for this request only. */
   em: EntityManager | null;
-  http: ResponseHeaders | null;
+  cookies: SessionCookies | null;
   /** Fields refused to this operation's caller, journalled when the operation ends (API keys). */
   denials: string[];
 }

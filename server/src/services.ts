@@ -3,7 +3,7 @@ import type { LiveFeeds } from './audit/live-feeds.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
-import type { CredentialLookup } from './db/credential-lookup.ts';
+import type { CredentialLookup } from './access/credential-lookup.ts';
 import type { Locators } from './db/locators.ts';
 import type { EventBus } from './event-bus.ts';
 import type { Logger } from './logger.ts';

@@ -1,9 +1,8 @@
 import { type Permission, isPermission } from '../access/permissions.ts';
 import type { ApiKeyView, ApiKeyViewer } from '../access/viewer.ts';
 import { AuditEvent } from '../audit/audit-event.entity.ts';
-import type { RequestMeta } from '../context.ts';
-import type { ApiKeySnapshot } from '../db/credential-lookup.ts';
-import type { RequestAuth } from '../http/prepare-request.ts';
+import type { RequestAuth, RequestMeta } from '../context.ts';
+import type { ApiKeySnapshot } from '../access/credential-lookup.ts';
 import type { Services } from '../services.ts';
 import { sameHash } from '../tokens.ts';
 import { inTenantTransaction } from '../unit-of-work.ts';

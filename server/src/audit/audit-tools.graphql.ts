@@ -5,7 +5,7 @@ import { parseInput } from '../validation.ts';
 import { AuditEventFilter } from './audit.graphql.ts';
 import { EXPORT_FORMATS, type AuditExport } from './audit-export.entity.ts';
 import { type Checkpoint, verifiedCheckpoints } from './checkpoints.ts';
-import { exportPath, prepareExport } from './export.ts';
+import { EXPORT_SCOPES, exportPath, prepareExport } from './export.ts';
 import { AuditFilterSchema } from './search.ts';
 import { auditStatistics, type AuditStatistics, type TimeBucket } from './statistics.ts';
 import { type ChainReport, verifyChain } from './verify.ts';
@@ -93,7 +93,7 @@ builder.mutationField('exportAuditEvents', (t) =>
   t.field({
     type: AuditExportRef,
     description: 'Prepares a CSV or JSONL export of the events matching the filter; the download is journalled.',
-    authScopes: { permission: 'audit.export' },
+    authScopes: EXPORT_SCOPES,
     args: { filter: t.arg({ type: AuditEventFilter }), format: t.arg({ type: FormatEnum, required: true }) },
     resolve: (_root, args, ctx) => {
       const viewer = viewerOf(ctx);

@@ -11,6 +11,9 @@ import { fromEntity } from './feed.ts';
 import { type AuditFilter, AuditFilterSchema, auditWhere } from './search.ts';
 
 export const EXPORT_LIFETIME_SECONDS = 60;
+
+/** Who may export: the scopes of exportAuditEvents, and of the download route it hands out. */
+export const EXPORT_SCOPES = { permission: 'audit.export' } as const;
 const BATCH = 1_000;
 
 export const exportPath = (id: string) => `/audit/exports/${id}`;

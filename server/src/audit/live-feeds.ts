@@ -1,8 +1,7 @@
 import type { EventBus } from '../event-bus.ts';
-import type { Services } from '../services.ts';
+import type { Database } from '../db/database.ts';
 import { AuditEvent } from './audit-event.entity.ts';
 import { type AuditMessage, type AuditRecord, auditTopic, fromEntity, fromMessage } from './feed.ts';
-import type { LiveAuditStream, Renderer } from './live-stream.ts';
 
 /** How long an event ahead of a missing seq waits for it (commits racing) before the gap is read from the database. */
 const GAP_GRACE_MS = 50;
@@ -55,7 +54,7 @@ export class LiveFeeds {
     for (const feed of this.#feeds.values()) void feed.catchUp();
   }
 
-  join(stream: LiveAuditStream): () => void {
+  join(stream: FeedFollower): () => void {
     let feed = this.#feeds.get(stream.tenantId);
     if (!feed) {
       feed = new TenantFeed(this.bus, stream.tenantId, this.readGap);
@@ -72,12 +71,33 @@ export class LiveFeeds {
   }
 }
 
+/**
+ * Turns an event into the JSON a subscriber receives. Streams sharing a key share the rendering: the
+ * operation is executed once per event for all of them.
+ */
+export interface Renderer {
+  key: string;
+  render(record: AuditRecord): Promise<string>;
+}
+
+/** What a feed needs of the streams that follow it (LiveAuditStream). */
+export interface FeedFollower {
+  readonly tenantId: string;
+  readonly renderer: Renderer | null;
+  readonly rendererKey: string | null;
+  /** The last seq the stream passed on; null before it knows where it starts. */
+  readonly lastSeq: number | null;
+  /** Whether a live event should be rendered for this stream right now. */
+  wants(record: AuditRecord): boolean;
+  offer(record: AuditRecord, payload: string | null): void;
+}
+
 /** Events of a tenant with fromSeq ≤ seq < toSeq, in order (at most a page of them). */
 export type GapReader = (tenantId: string, fromSeq: number, toSeq: number) => Promise<AuditRecord[]>;
 
-export function gapReader(services: Pick<Services, 'db'>): GapReader {
+export function gapReader(db: Database): GapReader {
   return async (tenantId, fromSeq, toSeq) => {
-    const rows = await services.db
+    const rows = await db
       .forTenant(tenantId)
       .find(AuditEvent, { seq: { $gte: fromSeq, $lt: toSeq } }, { orderBy: { seq: 'asc' }, limit: GAP_READ_LIMIT });
     return rows.map(fromEntity);
@@ -85,7 +105,7 @@ export function gapReader(services: Pick<Services, 'db'>): GapReader {
 }
 
 class TenantFeed {
-  readonly streams = new Set<LiveAuditStream>();
+  readonly streams = new Set<FeedFollower>();
   readonly #unsubscribe: () => void;
   /** Arrived but not yet offered, by seq. */
   readonly #held = new Map<number, AuditRecord>();

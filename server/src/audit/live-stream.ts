@@ -2,6 +2,7 @@ import { Repeater } from 'graphql-yoga';
 import type { Services } from '../services.ts';
 import { AuditEvent } from './audit-event.entity.ts';
 import { type AuditRecord, fromEntity, matchesFilter } from './feed.ts';
+import type { FeedFollower, Renderer } from './live-feeds.ts';
 import type { AuditFilter } from './search.ts';
 
 const REPLAY_BATCH = 500;
@@ -16,15 +17,6 @@ export interface StreamOptions {
   filter: AuditFilter;
 }
 
-/**
- * Turns an event into the JSON a subscriber receives. Streams sharing a key share the rendering: the
- * operation is executed once per event for all of them.
- */
-export interface Renderer {
-  key: string;
-  render(record: AuditRecord): Promise<string>;
-}
-
 /** Sends one event; returns a promise when the client is behind, resolved once it has caught up. */
 export type Deliver = (record: AuditRecord, payload: string | null) => void | Promise<void>;
 
@@ -36,7 +28,7 @@ type State = 'idle' | 'catching-up' | 'live' | 'closed';
  * the feed could not recover) makes the stream read the gap from the database first.
  * Live events reach it through the tenant's shared feed (LiveFeeds), already rendered.
  */
-export class LiveAuditStream implements AsyncIterable<AuditRecord> {
+export class LiveAuditStream implements AsyncIterable<AuditRecord>, FeedFollower {
   #state: State = 'idle';
   #last = 0;
   #positioned = false;

@@ -1,7 +1,7 @@
 import { Migrator } from '@mikro-orm/migrations';
 import type { Options } from '@mikro-orm/postgresql';
 import { fileURLToPath } from 'node:url';
-import { entities } from './entities.ts';
+import { entities } from '../entities.ts';
 import { migrationsList } from './migrations/index.ts';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));

@@ -41,7 +41,7 @@ export function createGraphQLServer(services: Services, schema: GraphQLSchema, a
       meta: vigil.meta,
       viewer: vigil.auth.viewer,
       em: vigil.auth.em,
-      http: vigil.responseHeaders,
+      cookies: vigil.cookies,
       denials: [],
     }),
     plugins: [

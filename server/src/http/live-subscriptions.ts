@@ -5,7 +5,8 @@ import { type ExecutionArgs, type GraphQLError, createSourceEventStream, execute
 import type { WebSocket } from 'ws';
 import { journalDenials } from '../api-keys/denials.ts';
 import type { AuditRecord } from '../audit/feed.ts';
-import { type Deliver, LiveAuditStream, type Renderer } from '../audit/live-stream.ts';
+import type { Renderer } from '../audit/live-feeds.ts';
+import { type Deliver, LiveAuditStream } from '../audit/live-stream.ts';
 import type { Context } from '../context.ts';
 import { eventLoopBusy } from '../event-loop.ts';
 import type { Services } from '../services.ts';

@@ -1,24 +1,17 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { IncomingMessage } from 'node:http';
 import proxyAddr from 'proxy-addr';
 import { authenticateApiKey } from '../api-keys/authenticate.ts';
-import type { Viewer } from '../access/viewer.ts';
-import type { RequestMeta, ResponseHeaders } from '../context.ts';
+import type { RequestAuth, RequestMeta, SessionCookies } from '../context.ts';
 import type { Services } from '../services.ts';
 import { authenticateSession } from '../sessions/authenticate.ts';
-import { clearSessionCookie, readCookies, setSessionCookie } from './cookies.ts';
-
-export interface RequestAuth {
-  viewer: Viewer | null;
-  em: EntityManager | null;
-}
+import { type ResponseHeaders, readCookies, sessionCookies } from './cookies.ts';
 
 /** A request as Vigil sees it once its origin is established and its credential checked. */
 export interface PreparedRequest {
   meta: RequestMeta;
   auth: RequestAuth;
   /** Null over WebSocket, where no response headers can be sent. */
-  responseHeaders: ResponseHeaders | null;
+  cookies: SessionCookies | null;
 }
 
 export const ROTATED_TOKEN_HEADER = 'Vigil-Session-Token';
@@ -87,17 +80,15 @@ export async function prepareHttpRequest(
   responseHeaders: ResponseHeaders,
 ): Promise<PreparedRequest> {
   const credential = presentedCredential(req, meta);
-  const anonymous = { meta, auth: { viewer: null, em: null }, responseHeaders };
+  const cookies = sessionCookies(responseHeaders, meta, services.clock);
+  const anonymous = { meta, auth: { viewer: null, em: null }, cookies };
   if (!credential) return anonymous;
-  if (credential.kind === 'api_key') return { meta, auth: await authenticateApiKey(services, credential.value, meta), responseHeaders };
+  if (credential.kind === 'api_key') return { meta, auth: await authenticateApiKey(services, credential.value, meta), cookies };
   const result = await authenticateSession(services, credential.value, meta, { rotate: true, touch: true });
-  if (result.clearToken && credential.via === 'cookie') clearSessionCookie(responseHeaders, meta);
+  if (result.clearToken && credential.via === 'cookie') cookies.clearSession();
   if (result.rotatedToken && result.viewer) {
-    if (credential.via === 'cookie') {
-      setSessionCookie(responseHeaders, meta, result.rotatedToken, (result.viewer.session.expiresAt.getTime() - Date.now()) / 1000);
-    } else {
-      responseHeaders.append(ROTATED_TOKEN_HEADER, result.rotatedToken);
-    }
+    if (credential.via === 'cookie') cookies.setSession(result.rotatedToken, result.viewer.session.expiresAt);
+    else responseHeaders.append(ROTATED_TOKEN_HEADER, result.rotatedToken);
   }
-  return { meta, auth: { viewer: result.viewer, em: result.em }, responseHeaders };
+  return { meta, auth: { viewer: result.viewer, em: result.em }, cookies };
 }

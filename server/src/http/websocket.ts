@@ -78,7 +78,7 @@ export function attachWebSockets(services: Services, httpServer: Server, yoga: Y
       const viewer = current.viewer;
       const wait = await spendOperation(services, meta, viewer);
       if (wait !== null) return [rateLimited(wait)];
-      const vigil = { meta, auth: { viewer, em: services.db.forTenant(viewer.tenantId) }, responseHeaders: null };
+      const vigil = { meta, auth: { viewer, em: services.db.forTenant(viewer.tenantId) }, cookies: null };
       const enveloped = yoga.getEnveloped({ req: request, request, params: payload, vigil });
       let document: DocumentNode;
       try {

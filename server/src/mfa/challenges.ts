@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { type RequestMeta, signInOrigin } from '../context.ts';
 import { ErrorCode, clientError } from '../errors.ts';
 import type { Services } from '../services.ts';
-import { type SignedIn } from '../sessions/sign-in.ts';
+import type { SignedIn } from '../sessions/sessions.ts';
 import { recognizeDevice } from '../sessions/known-devices.ts';
 import { SignInAttempt, completeSignIn } from '../sessions/sign-in-attempt.ts';
 import { formatIdSecret, hashSecret, newSecret, parseIdSecret, sameHash } from '../tokens.ts';

@@ -1,10 +1,9 @@
 import { builder } from '../builder.ts';
 import type { Context } from '../context.ts';
-import { setDeviceCookie, setSessionCookie } from '../http/cookies.ts';
 import { TenantRef } from '../tenants/tenant.graphql.ts';
 import { UserRef } from '../users/user.graphql.ts';
 import { type SessionView, sessionViewer } from '../access/viewer.ts';
-import type { SignedIn } from './sign-in.ts';
+import type { SignedIn } from './sessions.ts';
 import { SessionRef } from './session.graphql.ts';
 
 interface AuthPayload {
@@ -31,8 +30,8 @@ export const AuthPayloadRef = builder.objectRef<AuthPayload>('AuthPayload').impl
  */
 export function signedInPayload(ctx: Context, signedIn: SignedIn): AuthPayload {
   const { session, token, user, tenant, deviceToken } = signedIn;
-  setSessionCookie(ctx.http, ctx.meta, token, (session.expiresAt.getTime() - Date.now()) / 1000);
-  if (deviceToken) setDeviceCookie(ctx.http, ctx.meta, deviceToken);
+  ctx.cookies?.setSession(token, session.expiresAt);
+  if (deviceToken) ctx.cookies?.setDevice(deviceToken);
   ctx.viewer = sessionViewer(tenant, user, session);
   ctx.em = ctx.services.db.forTenant(tenant.id);
   return { token, user, tenant, session };

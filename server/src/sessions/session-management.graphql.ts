@@ -1,6 +1,5 @@
 import { builder } from '../builder.ts';
 import { auditOrigin, sessionViewerOf, tenantEmOf, viewerOf } from '../context.ts';
-import { clearSessionCookie } from '../http/cookies.ts';
 import { inTenantTransaction } from '../unit-of-work.ts';
 import { UserRef } from '../users/user.graphql.ts';
 import { findUserOrNotFound, listSessions, revokeOneSession, revokeSessionsOfUser } from './session-management.ts';
@@ -55,7 +54,7 @@ builder.mutationFields((t) => ({
       const session = await inTenantTransaction(ctx.services, viewer.tenantId, auditOrigin(ctx), (work) =>
         revokeOneSession(work, viewer, String(args.id), ctx.services.clock.now()),
       );
-      if (viewer.kind === 'session' && session.id === viewer.session.id) clearSessionCookie(ctx.http, ctx.meta);
+      if (viewer.kind === 'session' && session.id === viewer.session.id) ctx.cookies?.clearSession();
       return session;
     },
   }),
@@ -78,7 +77,7 @@ builder.mutationFields((t) => ({
       const ended = await inTenantTransaction(ctx.services, viewer.tenantId, auditOrigin(ctx), (work) =>
         revokeSessionsOfUser(work, viewer.user.id, ctx.services.clock.now()),
       );
-      clearSessionCookie(ctx.http, ctx.meta);
+      ctx.cookies?.clearSession();
       return ended.length;
     },
   }),

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { SessionView, TenantView } from '../access/viewer.ts';
+import type { SessionView, TenantView, UserView } from '../access/viewer.ts';
 import type { Work } from '../unit-of-work.ts';
 import { Session, type SessionEndReason, RetiredSessionSecret } from './session.entity.ts';
 import { mintSessionSecret } from './session-token.ts';
@@ -8,6 +8,13 @@ export interface IssuedSession {
   session: SessionView;
   /** Shown to the client once; never stored. */
   token: string;
+}
+
+/** A completed sign-in (password, code, invitation, reset or sign-up): the session and who it is for. */
+export interface SignedIn extends IssuedSession {
+  user: UserView;
+  tenant: TenantView;
+  deviceToken: string | null;
 }
 
 /** A new secret for the same session; the old one stays valid for the tenant's grace window. */

@@ -1,7 +1,6 @@
 import { builder } from '../builder.ts';
 import { type Context, auditOrigin } from '../context.ts';
 import type { FieldProblem } from '../errors.ts';
-import { clearSessionCookie } from '../http/cookies.ts';
 import { completeTotpSignIn } from '../mfa/challenges.ts';
 import { inTenantTransaction } from '../unit-of-work.ts';
 import { AuthPayloadRef, signedInPayload } from './auth-payload.graphql.ts';
@@ -47,7 +46,7 @@ builder.mutationFields((t) => ({
     description: 'Ends the current session server-side. False when there was none.',
     authScopes: { public: true },
     resolve: async (_root, _args, ctx) => {
-      clearSessionCookie(ctx.http, ctx.meta);
+      ctx.cookies?.clearSession();
       const viewer = ctx.viewer;
       if (viewer?.kind !== 'session') return false;
       await inTenantTransaction(ctx.services, viewer.tenantId, auditOrigin(ctx), (work) =>

@@ -3,13 +3,12 @@ import type { RequestMeta } from '../context.ts';
 import { PLATFORM_TENANT_ID } from '../db/tenancy.ts';
 import { issueSignInChallenge } from '../mfa/challenges.ts';
 import type { Services } from '../services.ts';
-import type { TenantView, UserView } from '../access/viewer.ts';
-import { readSignInAccount, signInAccount } from '../db/credential-lookup.ts';
+import { readSignInAccount, signInAccount } from '../access/credential-lookup.ts';
 import { User } from '../users/user.entity.ts';
 import { ErrorCode, type FieldProblem, badInput, clientError } from '../errors.ts';
 import { checkInput, fields, textProblem } from '../validation.ts';
 import { type Recognition, recognizeDevice } from './known-devices.ts';
-import type { IssuedSession } from './sessions.ts';
+import type { SignedIn } from './sessions.ts';
 import { SignInAttempt, completeSignIn } from './sign-in-attempt.ts';
 import { readReservation, reservationArguments, signInAttempts } from './sign-in-throttle.ts';
 
@@ -21,12 +20,6 @@ const SignInSchema = z.object({
 });
 
 const UNKNOWN_DEVICE: Recognition = { byCookie: null };
-
-export interface SignedIn extends IssuedSession {
-  user: UserView;
-  tenant: TenantView;
-  deviceToken: string | null;
-}
 
 /**
  * Password sign-in. Unknown tenant, unknown email, disabled user and wrong password all fail the same

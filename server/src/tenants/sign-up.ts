@@ -5,7 +5,7 @@ import { createBuiltInRoles } from '../access/roles.ts';
 import type { RequestMeta } from '../context.ts';
 import { badInput, conflict } from '../errors.ts';
 import type { Services } from '../services.ts';
-import type { SignedIn } from '../sessions/sign-in.ts';
+import type { SignedIn } from '../sessions/sessions.ts';
 import { completeSignIn } from '../sessions/sign-in-attempt.ts';
 import { SESSION_POLICY_DEFAULTS } from '../sessions/session-policy.ts';
 import { passwordProblems } from '../users/password-policy.ts';

@@ -6,7 +6,7 @@ import type { Viewer } from '../access/viewer.ts';
 import type { RequestMeta } from '../context.ts';
 import { ErrorCode, badInput, clientError, conflict } from '../errors.ts';
 import type { Services } from '../services.ts';
-import type { SignedIn } from '../sessions/sign-in.ts';
+import type { SignedIn } from '../sessions/sessions.ts';
 import { completeSignIn } from '../sessions/sign-in-attempt.ts';
 import { formatIdSecret, hashSecret, newSecret, parseIdSecret, sameHash } from '../tokens.ts';
 import type { Work } from '../unit-of-work.ts';

@@ -1,6 +1,5 @@
 import { builder } from '../builder.ts';
 import { sessionViewerOf } from '../context.ts';
-import { setSessionCookie } from '../http/cookies.ts';
 import { changePassword } from './change-password.ts';
 
 const PasswordChangedRef = builder.objectRef<{ token: string; sessionsEnded: number }>('PasswordChanged').implement({
@@ -28,7 +27,7 @@ builder.mutationField('changePassword', (t) =>
     resolve: async (_root, { input }, ctx) => {
       const viewer = sessionViewerOf(ctx);
       const result = await changePassword(ctx, viewer, input);
-      setSessionCookie(ctx.http, ctx.meta, result.token, (viewer.session.expiresAt.getTime() - Date.now()) / 1000);
+      ctx.cookies?.setSession(result.token, viewer.session.expiresAt);
       return result;
     },
   }),

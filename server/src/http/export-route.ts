@@ -1,18 +1,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { EXPORT_SCOPES, claimExport, streamExport } from '../audit/export.ts';
+import { passesScopes } from '../builder.ts';
 import { auditOrigin } from '../context.ts';
 import { ErrorCode } from '../errors.ts';
-import { type TrustProxy, prepareHttpRequest, requestMeta } from '../http/prepare-request.ts';
-import { sendError } from '../http/respond.ts';
 import type { Services } from '../services.ts';
 import { isUuid } from '../tokens.ts';
 import { inTenantTransaction } from '../unit-of-work.ts';
-import { claimExport, streamExport } from './export.ts';
+import { type TrustProxy, prepareHttpRequest, requestMeta } from './prepare-request.ts';
+import { sendError } from './respond.ts';
 
 const CONTENT_TYPES = { csv: 'text/csv; charset=utf-8', jsonl: 'application/x-ndjson; charset=utf-8' } as const;
 
 /**
  * GET /audit/exports/<id>: the download of a prepared export. The id is not a credential: the request
- * must also carry the session (or key) of the user who prepared it, who must still hold audit.export.
+ * must also carry the session (or key) of the user who prepared it, who must still pass the scopes of the
+ * GraphQL field that prepared it (EXPORT_SCOPES).
  */
 export function exportRoute(services: Services, options: { trust: TrustProxy; tls: boolean }) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -21,7 +23,7 @@ export function exportRoute(services: Services, options: { trust: TrustProxy; tl
     const { auth } = await prepareHttpRequest(services, req, meta, { append: (name, value) => void res.appendHeader(name, value) });
     const viewer = auth.viewer;
     if (!viewer) return sendError(res, 401, ErrorCode.UNAUTHENTICATED, 'Sign in to do this.');
-    if (!viewer.permissions.has('audit.export')) return sendError(res, 403, ErrorCode.FORBIDDEN, 'You are not allowed to do this.');
+    if (!passesScopes(viewer, EXPORT_SCOPES)) return sendError(res, 403, ErrorCode.FORBIDDEN, 'You are not allowed to do this.');
     const id = new URL(req.url ?? '/', 'http://vigil.invalid').pathname.split('/').at(-1) ?? '';
     const now = services.clock.now();
     const claimed = isUuid(id)

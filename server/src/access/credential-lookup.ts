@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
-import type { ApiKeyView, RoleView, SessionView, TenantView, UserView } from '../access/viewer.ts';
-import type { Database } from './database.ts';
+import type { Database } from '../db/database.ts';
+import type { ApiKeyView, RoleView, SessionView, TenantView, UserView } from './viewer.ts';
 
 type Row = Record<string, unknown>;
 
