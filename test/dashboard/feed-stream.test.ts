@@ -1,93 +1,65 @@
 /**
- * The live feed's resume logic against a real graphql-ws server and client (no Vigil: a journal in
- * memory that replays from afterSeq like Vigil's does), with connections cut in the middle.
+ * The live feed's resume logic (dashboard/src/feed) against a real Vigil: its graphql-ws server, its
+ * journal replaying from afterSeq, its 4403 on revocation, with connections cut in the middle.
  */
-import { type AddressInfo } from 'node:net';
-import { buildSchema } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
-import { afterEach, describe, expect, test } from 'vitest';
-import { WebSocketServer } from 'ws';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import WebSocket from 'ws';
 import { FeedBuffer } from '../../dashboard/src/feed/feed-buffer.ts';
 import { followJournal } from '../../dashboard/src/feed/feed-stream.ts';
+import { EVENT_FIELDS } from '../../dashboard/src/lib/audit.ts';
 import { type LinkState, createLiveClient } from '../../dashboard/src/lib/live.ts';
 import type { AuditEvent } from '../../dashboard/src/lib/types.ts';
+import { bearerClient, signUpTenant } from '../support/factories.ts';
+import { writeEvents } from '../support/journal.ts';
+import { auditRows } from '../support/owner-sql.ts';
+import { type TestVigil, startVigil } from '../support/vigil.ts';
 
-const schema = buildSchema(`
-  scalar SafeInt
-  scalar JSONObject
-  type User { id: ID! email: String! displayName: String! }
-  type AuditEvent { id: ID! seq: SafeInt! occurredAt: String! action: String! outcome: String! actorType: String!
-    actorId: ID actor: User targetType: String targetId: ID ip: String userAgent: String sessionId: ID details: JSONObject! }
-  type Query { ok: Boolean }
-  type Subscription { auditEvents(afterSeq: SafeInt): AuditEvent! }
-`);
-
-function event(seq: number): AuditEvent {
-  return {
-    id: `e${seq}`, seq, occurredAt: new Date().toISOString(), action: 'session.signed_in', outcome: 'SUCCESS', actorType: 'USER',
-    actorId: null, actor: null, targetType: null, targetId: null, ip: null, userAgent: null, sessionId: null, details: {},
-  };
-}
-
-/** A journal with live subscribers; `silently` commits without notifying them (a lost message). */
-function fakeJournal() {
-  const events: AuditEvent[] = [];
-  const listeners = new Set<(e: AuditEvent) => void>();
-  const subscribedAfter: Array<number | null> = [];
-  return {
-    subscribedAfter,
-    commit(seq: number, options: { silently?: boolean } = {}) {
-      const e = event(seq);
-      events.push(e);
-      if (!options.silently) listeners.forEach((listener) => listener(e));
-    },
-    async *stream(afterSeq: number | null): AsyncGenerator<{ auditEvents: AuditEvent }> {
-      subscribedAfter.push(afterSeq);
-      const queue: AuditEvent[] = [];
-      let wake: (() => void) | null = null;
-      const listener = (e: AuditEvent) => (queue.push(e), wake?.());
-      listeners.add(listener);
-      try {
-        for (const e of events.filter((x) => x.seq > (afterSeq ?? Infinity))) yield { auditEvents: e };
-        for (;;) {
-          const next = queue.shift();
-          if (next) yield { auditEvents: next };
-          else await new Promise<void>((resolve) => (wake = resolve));
-        }
-      } finally {
-        listeners.delete(listener);
-      }
-    },
-  };
-}
+let vigil: TestVigil;
+beforeAll(async () => {
+  vigil = await startVigil();
+});
+afterAll(async () => vigil?.stop());
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+/** The dashboard's client as an app would open it, with its sockets kept, so that the test can cut them. */
 async function setUp(history: number) {
-  const journal = fakeJournal();
-  for (let seq = 1; seq <= history; seq++) journal.commit(seq);
-  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
-  await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
-  const server = useServer(
-    { schema, subscribe: undefined, roots: { subscription: { auditEvents: ({ afterSeq }: { afterSeq: number | null }) => journal.stream(afterSeq) } } },
-    wss,
-  );
-  const states: LinkState[] = [];
-  const client = createLiveClient((state) => states.push(state), `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/graphql`);
+  const owner = await signUpTenant(vigil.client());
+  const api = bearerClient(vigil, owner.token);
+  await writeEvents(vigil, owner.tenantId, history);
+  const page = await api.ok(`{ auditEvents(first: 100) { edges { node { ${EVENT_FIELDS} } } } }`);
   const buffer = new FeedBuffer(1000);
-  buffer.reset(Array.from({ length: history }, (_, i) => event(i + 1)));
+  buffer.reset(page.auditEvents.edges.map((edge: { node: AuditEvent }) => edge.node));
+  const sockets: WebSocket[] = [];
+  class KeptWebSocket extends WebSocket {
+    constructor(address: string, protocols?: string | string[]) {
+      super(address, protocols);
+      sockets.push(this);
+    }
+  }
+  const states: LinkState[] = [];
+  const client = createLiveClient((state) => states.push(state), `${vigil.url.replace('http', 'ws')}/graphql`, {
+    connectionParams: { authorization: `Bearer ${owner.token}` },
+    webSocketImpl: KeptWebSocket,
+  });
   const ended: unknown[] = [];
   const stop = followJournal(client, buffer, { onEvents: () => {}, onEnd: (reason) => ended.push(reason) });
-  cleanups.push(() => new Promise((resolve) => wss.close(resolve)), () => server.dispose(), () => client.dispose(), stop);
-  return { journal, wss, buffer, states, ended };
+  cleanups.push(() => client.dispose(), stop);
+  /** The afterSeq of each subscription the server served, from its own journal. */
+  const subscribedAfter = async () =>
+    (await auditRows(vigil, owner.tenantId)).filter((row) => row.action === 'audit.stream_opened').map((row) => row.details.afterSeq as number | null);
+  const commit = (count: number) => writeEvents(vigil, owner.tenantId, count);
+  /** The journal's last seq, as the database has it. */
+  const head = async () => Math.max(...(await auditRows(vigil, owner.tenantId)).map((row) => Number(row.seq)));
+  return { owner, api, buffer, states, ended, sockets, subscribedAfter, commit, head };
 }
 
-async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error('timed out waiting');
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
@@ -98,48 +70,56 @@ const oneTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
 describe('following the journal over graphql-ws', () => {
   test('subscribes after the history it already has and receives new events', async () => {
-    const { journal, buffer, states } = await setUp(5);
-    await until(() => journal.subscribedAfter.length === 1 && states.includes('live'));
-    expect(journal.subscribedAfter).toEqual([5]);
-    journal.commit(6);
-    journal.commit(7);
-    await until(() => buffer.lastSeq === 7);
-    expect(seqs(buffer)).toEqual(oneTo(7));
+    const { buffer, states, subscribedAfter, commit, head } = await setUp(5);
+    const held = buffer.lastSeq;
+    await until(async () => states.includes('live') && (await subscribedAfter()).length === 1);
+    expect(await subscribedAfter()).toEqual([held]);
+    await commit(2);
+    const last = await head();
+    await until(() => buffer.lastSeq === last);
+    expect(seqs(buffer)).toEqual(oneTo(last));
   });
 
   test('after the connection drops it resumes from the last seq: events committed meanwhile arrive, none twice', async () => {
-    const { journal, wss, buffer, states } = await setUp(3);
-    await until(() => states.includes('live'));
-    journal.commit(4);
-    await until(() => buffer.lastSeq === 4);
-    for (const socket of wss.clients) socket.terminate();
+    const { buffer, states, sockets, subscribedAfter, commit, head } = await setUp(3);
+    await until(async () => states.includes('live') && (await subscribedAfter()).length === 1);
+    await commit(1);
+    const reached = await head();
+    await until(() => buffer.lastSeq === reached);
+    const before = buffer.lastSeq;
+    for (const socket of sockets) socket.terminate();
     await until(() => states.at(-1) === 'reconnecting');
-    journal.commit(5);
-    journal.commit(6);
-    await until(() => journal.subscribedAfter.length === 2 && states.at(-1) === 'live');
-    expect(journal.subscribedAfter).toEqual([3, 4]);
-    journal.commit(7);
-    await until(() => buffer.lastSeq === 7);
-    expect(seqs(buffer)).toEqual(oneTo(7));
+    await commit(2);
+    await until(async () => (await subscribedAfter()).length === 2 && states.at(-1) === 'live');
+    expect((await subscribedAfter())[1]).toBe(before);
+    await commit(1);
+    const last = await head();
+    await until(() => buffer.lastSeq === last);
+    expect(seqs(buffer)).toEqual(oneTo(last));
   });
 
-  test('a live event past a gap makes it resubscribe, and the replay fills the gap in order', async () => {
-    const { journal, buffer, states } = await setUp(2);
-    await until(() => states.includes('live'));
-    journal.commit(3, { silently: true });
-    journal.commit(4);
-    await until(() => buffer.lastSeq === 4);
-    expect(journal.subscribedAfter).toEqual([2, 2]);
-    expect(seqs(buffer)).toEqual(oneTo(4));
+  test('an event past a gap in what it holds makes it resubscribe, and the replay fills the gap in order', async () => {
+    const { buffer, states, subscribedAfter, commit, head } = await setUp(2);
+    await until(async () => states.includes('live') && (await subscribedAfter()).length === 1);
+    const opened = await head();
+    await until(() => buffer.lastSeq === opened);
+    // The client loses its newest event (as if a message went missing): the next one arrives past a gap.
+    buffer.reset(buffer.newestFirst().slice(1));
+    await commit(1);
+    await until(async () => (await subscribedAfter()).length === 2);
+    const last = await head();
+    await until(() => buffer.lastSeq === last);
+    expect((await subscribedAfter())[1]).toBe(opened - 1);
+    expect(seqs(buffer)).toEqual(oneTo(last));
   });
 
   test('a 4403 close (session revoked) ends the feed without retrying', async () => {
-    const { journal, wss, ended, states } = await setUp(1);
-    await until(() => states.includes('live'));
-    for (const socket of wss.clients) socket.close(4403, 'Forbidden');
+    const { owner, api, ended, states, subscribedAfter } = await setUp(1);
+    await until(async () => states.includes('live') && (await subscribedAfter()).length === 1);
+    await api.ok('mutation($id: ID!) { revokeSession(id: $id) { id } }', { id: owner.sessionId });
     await until(() => ended.length === 1);
     expect(ended[0]).toMatchObject({ code: 4403 });
     await new Promise((resolve) => setTimeout(resolve, 700));
-    expect(journal.subscribedAfter).toHaveLength(1);
+    expect(await subscribedAfter()).toHaveLength(1);
   });
 });

@@ -1,4 +1,4 @@
-import { type Client, createClient } from 'graphql-ws';
+import { type Client, type ClientOptions, createClient } from 'graphql-ws';
 
 /** The live connection as the user sees it. */
 export type LinkState = 'connecting' | 'live' | 'reconnecting' | 'closed';
@@ -20,13 +20,19 @@ function sameOriginUrl(): string {
 
 /**
  * A graphql-ws client for `ws(s)://<this host>/graphql`. The browser sends the HttpOnly session cookie
- * on the upgrade, so no credential is handled here. It retries for as long as the page wants it, with
- * a backoff capped at 10 s, except after 4403, where only signing in again can help.
+ * on the upgrade, so no credential is handled here (an app outside a browser passes `connectionParams`).
+ * It retries for as long as the page wants it, with a backoff capped at 10 s, except after 4403, where
+ * only signing in again can help.
  */
-export function createLiveClient(onState: (state: LinkState) => void, url = sameOriginUrl()): Client {
+export function createLiveClient(
+  onState: (state: LinkState) => void,
+  url = sameOriginUrl(),
+  options: Pick<ClientOptions, 'connectionParams' | 'webSocketImpl'> = {},
+): Client {
   let socket: WebSocket | null = null;
   let pongTimer: ReturnType<typeof setTimeout> | undefined;
   return createClient({
+    ...options,
     url,
     keepAlive: KEEP_ALIVE_MS,
     retryAttempts: Number.POSITIVE_INFINITY,
