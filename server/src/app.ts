@@ -9,6 +9,7 @@ import { CredentialLookup } from './access/credential-lookup.ts';
 import { Locators } from './db/locators.ts';
 import { createFairUse } from './access/fair-use.ts';
 import { createEventBus, createRedisClient, probeRedis, whenReady } from './event-bus.ts';
+import { EventLoopLoad } from './event-loop.ts';
 import { createGraphQLServer } from './http/graphql-server.ts';
 import { createHttpsServer, createRedirectServer } from './http/https-server.ts';
 import { LiveSockets } from './http/live-sockets.ts';
@@ -72,6 +73,7 @@ async function startApp(config: Config, options: AppOptions) {
   // Reachable: serve once connected, so that the first requests count in the shared budget already.
   if (budgetRedis && redisReachable) await whenReady(budgetRedis, 2000);
   const clock = options.clock ?? systemClock;
+  const eventLoop = new EventLoopLoad();
   const fairUse = createFairUse({ rules: config.fairUse, clock, redis: budgetRedis, prefix: config.redisChannelPrefix, log });
   const services: Services = {
     config,
@@ -79,12 +81,13 @@ async function startApp(config: Config, options: AppOptions) {
     db,
     locators: new Locators(db),
     credentials: new CredentialLookup(db),
-    hasher: new PasswordHasher(config.passwordHash, config.passwordHashConcurrency, { threadpoolIsCap: config.threadpoolSize <= config.passwordHashConcurrency }),
+    hasher: new PasswordHasher(config.passwordHash, config.passwordHashConcurrency, { threadpoolIsCap: config.threadpoolSize <= config.passwordHashConcurrency, load: eventLoop }),
     keys: loadServerKeys(config.secretsDir),
     bus,
     fairUse,
     liveFeeds: new LiveFeeds(bus, gapReader(db)),
     log,
+    eventLoop,
   };
   const trust = compileTrustedProxies(config.trustedProxies);
   const tls = Boolean(config.tls);

@@ -6,6 +6,7 @@ import type { Database } from './db/database.ts';
 import type { CredentialLookup } from './access/credential-lookup.ts';
 import type { Locators } from './db/locators.ts';
 import type { EventBus } from './event-bus.ts';
+import type { EventLoopLoad } from './event-loop.ts';
 import type { Logger } from './logger.ts';
 import type { ServerKeys } from './server-keys.ts';
 import type { PasswordHasher } from './users/password-hasher.ts';
@@ -25,4 +26,6 @@ export interface Services {
   /** Each tenant's live journal, followed once per instance and shared by its subscribers. */
   readonly liveFeeds: LiveFeeds;
   readonly log: Logger;
+  /** Whether the event loop is busy serving: the hasher and the live journal's writes yield to it. */
+  readonly eventLoop: EventLoopLoad;
 }

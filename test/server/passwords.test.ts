@@ -1,7 +1,7 @@
 import * as argon2 from 'argon2';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ARGON2_FLOOR } from '../../server/src/config.ts';
-import { eventLoopBusy } from '../../server/src/event-loop.ts';
+import { EventLoopLoad } from '../../server/src/event-loop.ts';
 import { PasswordHasher } from '../../server/src/users/password-hasher.ts';
 import { COMMON_PASSWORD_COUNT, passwordProblems } from '../../server/src/users/password-policy.ts';
 import { errorCode } from '../support/client.ts';
@@ -106,15 +106,16 @@ describe('the hashing cap', () => {
   });
 
   test('one hash more waits in libuv\'s threadpool when it is the cap and the event loop has room; one fewer runs while it is busy', async () => {
-    const hasher = new PasswordHasher(ARGON2_FLOOR, 2, { threadpoolIsCap: true });
+    const load = new EventLoopLoad();
+    const hasher = new PasswordHasher(ARGON2_FLOOR, 2, { threadpoolIsCap: true, load });
     const hash = await hasher.hash('some long password');
     const verifyMany = () => Promise.all(Array.from({ length: 12 }, () => hasher.verify(hash, 'some long password')));
 
-    eventLoopBusy();
+    load.busy();
     await new Promise((resolve) => setTimeout(resolve, 150));
     expect(await peakRunning(hasher, verifyMany)).toBe(3);
 
-    eventLoopBusy();
+    load.busy();
     const until = performance.now() + 150;
     while (performance.now() < until); // a busy event loop: it gets a core back from hashing
     expect(await peakRunning(hasher, verifyMany)).toBe(1);

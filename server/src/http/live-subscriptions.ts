@@ -1,17 +1,15 @@
 import { createHash } from 'node:crypto';
-import type { Socket } from 'node:net';
-import { performance } from 'node:perf_hooks';
 import { type ExecutionArgs, type GraphQLError, createSourceEventStream, execute as executeGraphQL } from 'graphql';
 import type { WebSocket } from 'ws';
 import { journalDenials } from '../api-keys/denials.ts';
 import type { AuditRecord } from '../audit/feed.ts';
 import type { Renderer } from '../audit/live-feeds.ts';
-import { type Deliver, LiveAuditStream } from '../audit/live-stream.ts';
+import type { Deliver } from '../audit/live-stream.ts';
 import type { Context } from '../context.ts';
-import { eventLoopBusy } from '../event-loop.ts';
 import type { Services } from '../services.ts';
 import { maskUnexpected, withStableCode } from './graphql-server.ts';
 import { type SharedExecutions, selectsViewerDependentFields } from './shared-execution.ts';
+import type { WriteCoalescer } from './write-coalescer.ts';
 
 /** Unsent bytes on a socket beyond which a subscriber counts as behind: its stream pauses and catches up later. */
 const HIGH_WATER_BYTES = 1024 * 1024;
@@ -23,6 +21,27 @@ export interface SubscriptionSink {
   ws: WebSocket;
 }
 
+/** What every subscription of an app shares: one execution per distinct operation, coalesced writes. */
+export interface LiveDelivery {
+  shared: SharedExecutions;
+  writes: WriteCoalescer;
+}
+
+/**
+ * What a subscription field returns (LiveAuditStream, or any other live source): it pushes events to a
+ * delivery, rendered by the renderer it is given, until it ends or is closed.
+ */
+export interface LiveSource {
+  readonly tenantId: string;
+  attach(deliver: Deliver, renderer: Renderer | null): Promise<void>;
+  close(): void;
+}
+
+function isLiveSource(value: unknown): value is LiveSource {
+  const candidate = value as Partial<LiveSource> | null;
+  return typeof candidate?.attach === 'function' && typeof candidate.close === 'function' && typeof candidate.tenantId === 'string';
+}
+
 /**
  * Runs the subscription field once per subscriber (authorisation, replay position, filter). The journal
  * stream then writes each event straight to the socket as a graphql-ws `next` message, the result already
@@ -30,12 +49,12 @@ export interface SubscriptionSink {
  * operation and access. The iterable handed back to graphql-ws yields nothing; it ends with the stream,
  * and graphql-ws's return() (client `complete`, socket closed) closes the stream.
  */
-export async function subscribeLive(services: Services, shared: SharedExecutions, args: ExecutionArgs, sink: SubscriptionSink) {
+export async function subscribeLive(services: Services, delivery: LiveDelivery, args: ExecutionArgs, sink: SubscriptionSink) {
   const source = await createSourceEventStream(args);
   await journalDenials(args.contextValue as Context);
   if (!(Symbol.asyncIterator in source)) return maskResult(services, source);
-  if (!(source instanceof LiveAuditStream)) throw new Error('Subscription fields must return a LiveAuditStream');
-  const ended = source.attach(socketDelivery(sink), renderer(services, shared, args, source.tenantId));
+  if (!isLiveSource(source)) throw new Error('Subscription fields must return a LiveSource');
+  const ended = source.attach(socketDelivery(sink, delivery.writes), renderer(services, delivery.shared, args, source.tenantId));
   return {
     [Symbol.asyncIterator]() {
       return this;
@@ -71,48 +90,14 @@ function renderer(services: Services, shared: SharedExecutions, args: ExecutionA
   };
 }
 
-function socketDelivery({ id, ws }: SubscriptionSink): Deliver {
+function socketDelivery({ id, ws }: SubscriptionSink, writes: WriteCoalescer): Deliver {
   const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
   return (_record, payload) => {
     if (ws.readyState !== ws.OPEN) return;
-    coalesceWrites(ws);
+    writes.hold(ws);
     ws.send(`${prefix}${payload}}`);
     if (ws.bufferedAmount > HIGH_WATER_BYTES) return drained(ws);
   };
-}
-
-/** While the event loop is busy, a socket's writes wait to go out together for at most this long: the
- * latency traded, under load only, for fewer system calls per delivery. */
-const BUSY_FLUSH_INTERVAL_MS = 50;
-
-const corked = new Set<Socket>();
-let lastFlushAt = 0;
-
-/**
- * Holds a socket's writes until the next flush: events fanned out before it reach a subscriber in one
- * write (one system call, one TCP segment) rather than one each. Idle, the flush comes at the end of this
- * event-loop turn, so nothing waits; busy, at most every BUSY_FLUSH_INTERVAL_MS, so that under a burst
- * each write carries several events (the kernel's per-write cost is most of a delivery's).
- */
-function coalesceWrites(ws: WebSocket): void {
-  // ws keeps its net.Socket private; cork/uncork nest with its own per-frame corking.
-  const socket = (ws as unknown as { _socket?: Socket })._socket;
-  if (!socket || corked.has(socket)) return;
-  if (!corked.size) scheduleFlush();
-  corked.add(socket);
-  socket.cork();
-}
-
-function scheduleFlush(): void {
-  const wait = eventLoopBusy() ? lastFlushAt + BUSY_FLUSH_INTERVAL_MS - performance.now() : 0;
-  if (wait > 0) setTimeout(flush, wait);
-  else setImmediate(flush);
-}
-
-function flush(): void {
-  lastFlushAt = performance.now();
-  for (const socket of corked) socket.uncork();
-  corked.clear();
 }
 
 function drained(ws: WebSocket): Promise<void> {

@@ -5,6 +5,7 @@ import type { RequestAuth, RequestMeta, SessionCookies } from '../context.ts';
 import type { Services } from '../services.ts';
 import { authenticateSession } from '../sessions/authenticate.ts';
 import { type ResponseHeaders, readCookies, sessionCookies } from './cookies.ts';
+import { httpCredential } from './credentials.ts';
 
 /** A request as Vigil sees it once its origin is established and its credential checked. */
 export interface PreparedRequest {
@@ -52,26 +53,6 @@ export function credentialInUrl(url: URL): boolean {
 
 export const CREDENTIAL_IN_URL_MESSAGE = 'Credentials are never accepted in a URL: send them in a header.';
 
-export interface PresentedCredential {
-  kind: 'session' | 'api_key';
-  value: string;
-  via: 'cookie' | 'header';
-}
-
-/** Credentials come from headers or the session cookie; never from the URL. */
-export function presentedCredential(req: IncomingMessage, meta: RequestMeta): PresentedCredential | null {
-  const authorization = req.headers.authorization;
-  if (authorization) {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    const value = match?.[1] ?? '';
-    return { kind: value.startsWith('vgl_') ? 'api_key' : 'session', value, via: 'header' };
-  }
-  const apiKey = req.headers['x-api-key'];
-  if (typeof apiKey === 'string') return { kind: 'api_key', value: apiKey.trim(), via: 'header' };
-  const session = readCookies(req.headers.cookie, meta.secure).session;
-  return session ? { kind: 'session', value: session, via: 'cookie' } : null;
-}
-
 /** Authenticates an HTTP request; a rotated token goes out as a cookie or a header, as it came in. */
 export async function prepareHttpRequest(
   services: Services,
@@ -79,7 +60,7 @@ export async function prepareHttpRequest(
   meta: RequestMeta,
   responseHeaders: ResponseHeaders,
 ): Promise<PreparedRequest> {
-  const credential = presentedCredential(req, meta);
+  const credential = httpCredential(req, meta);
   const cookies = sessionCookies(responseHeaders, meta, services.clock);
   const anonymous = { meta, auth: { viewer: null, em: null }, cookies };
   if (!credential) return anonymous;

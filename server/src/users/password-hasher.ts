@@ -1,7 +1,7 @@
 import * as argon2 from 'argon2';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { rateLimited } from '../errors.ts';
-import { eventLoopBusy } from '../event-loop.ts';
+import { EventLoopLoad } from '../event-loop.ts';
 import { newSecret } from '../tokens.ts';
 
 export interface Argon2Parameters {
@@ -19,6 +19,8 @@ export interface HasherOptions {
    * then one hash more may wait in it, since the pool itself keeps the cap.
    */
   threadpoolIsCap?: boolean;
+  /** The app's view of its event loop (one fewer hash while busy); the hasher's own when absent. */
+  load?: EventLoopLoad;
 }
 
 /**
@@ -35,6 +37,7 @@ export class PasswordHasher {
   readonly #maxQueue: number;
   readonly #cap: number;
   readonly #lookahead: boolean;
+  readonly #load: EventLoopLoad;
   #dummyHash: Promise<string> | undefined;
   #verifications = 0;
 
@@ -42,6 +45,7 @@ export class PasswordHasher {
     this.#parameters = parameters;
     this.#cap = concurrency;
     this.#lookahead = options.threadpoolIsCap ?? false;
+    this.#load = options.load ?? new EventLoopLoad();
     this.#limit = pLimit(concurrency);
     this.#maxQueue = concurrency * QUEUE_PER_SLOT;
   }
@@ -92,7 +96,7 @@ export class PasswordHasher {
    * under a sign-in flood. Otherwise, with the threadpool as the cap, one hash more waits in it.
    */
   #concurrencyNow(): number {
-    if (eventLoopBusy()) return Math.max(1, this.#cap - 1);
+    if (this.#load.busy()) return Math.max(1, this.#cap - 1);
     return this.#lookahead ? this.#cap + 1 : this.#cap;
   }
 }
