@@ -6,9 +6,7 @@ import { type Viewer, sessionViewer } from '../access/viewer.ts';
 import { apiKeyDeadline, apiKeyViewer } from '../api-keys/authenticate.ts';
 import { databaseUnavailable } from '../db/connection-errors.ts';
 import type { Services } from '../services.ts';
-import { isExpired, sessionDeadline } from '../sessions/authenticate.ts';
-import { endSessions } from '../sessions/sessions.ts';
-import { inTenantTransaction } from '../unit-of-work.ts';
+import { endExpiredSession, judgeSession } from '../sessions/session-judge.ts';
 
 export type Principal = { kind: 'session'; sessionId: string } | { kind: 'api_key'; apiKeyId: string };
 
@@ -110,13 +108,11 @@ export class LiveSockets {
       return viewer && found ? { viewer, deadline: apiKeyDeadline(found.apiKey) } : null;
     }
     const found = await this.services.credentials.session(socket.principal.sessionId);
-    if (!found || found.tenant.id !== socket.tenantId || found.session.endedAt || found.user.disabledAt) return null;
-    if (isExpired(found.session, found.tenant, now)) {
-      const system = { actorType: 'system' as const, actorId: null, sessionId: found.session.id, ip: null, userAgent: null };
-      await inTenantTransaction(this.services, socket.tenantId, system, (work) => endSessions(work, { ids: [found.session.id] }, 'expired', now));
-      return null;
-    }
-    return { viewer: sessionViewer(found.tenant, found.user, found.session), deadline: sessionDeadline(found.session, found.tenant) };
+    if (!found || found.tenant.id !== socket.tenantId) return null;
+    const verdict = judgeSession(found.session, found.user, found.tenant, now);
+    if (verdict.alive) return { viewer: sessionViewer(found.tenant, found.user, found.session), deadline: verdict.deadline };
+    if (verdict.reason === 'expired') await endExpiredSession(this.services, socket.tenantId, found.session.id, { ip: null, userAgent: null }, now);
+    return null;
   }
 
   /** Whether the viewer still holds every right the socket opened with. */

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { type SessionView, type SessionViewer, type TenantView, sessionViewer } from '../access/viewer.ts';
+import { type SessionView, type SessionViewer, sessionViewer } from '../access/viewer.ts';
 import type { AuditOrigin } from '../audit/journal.ts';
 import type { RequestMeta } from '../context.ts';
 import type { Services } from '../services.ts';
@@ -7,6 +7,7 @@ import { sameHash } from '../tokens.ts';
 import { inTenantTransaction } from '../unit-of-work.ts';
 import { RetiredSessionSecret, Session } from './session.entity.ts';
 import { readSessionToken } from './session-token.ts';
+import { endExpiredSession, judgeSession } from './session-judge.ts';
 import { endSessions, rotateSession } from './sessions.ts';
 
 /** last_seen is written at most this often; idle expiry is exact to within this window. */
@@ -48,9 +49,10 @@ export async function authenticateSession(
   if (!found) return anonymous(true);
   const { em, session, tenant, user } = found;
   const tenantId = tenant.id;
-  if (session.endedAt || user.disabledAt) return anonymous(true);
-
   const now = services.clock.now();
+  const verdict = judgeSession(session, user, tenant, now);
+  if (!verdict.alive && verdict.reason !== 'expired') return anonymous(true);
+
   const match = await matchSecret(em, session, presented.secretHash, now);
   if (match === 'unknown') return anonymous(true);
   const origin = originFor(session, meta);
@@ -61,10 +63,8 @@ export async function authenticateSession(
     );
     return anonymous(true);
   }
-  if (isExpired(session, tenant, now)) {
-    await inTenantTransaction(services, tenantId, { ...origin, actorType: 'system', actorId: null }, (work) =>
-      endSessions(work, { ids: [session.id] }, 'expired', now),
-    );
+  if (!verdict.alive) {
+    await endExpiredSession(services, tenantId, session.id, origin, now);
     return anonymous(true);
   }
 
@@ -88,16 +88,6 @@ async function matchSecret(em: EntityManager, session: SessionView, secretHash: 
   return retired > 0 ? 'reused' : 'unknown';
 }
 
-/** Idle: no activity within the tenant's idle timeout. Absolute: past the lifetime set at sign-in. */
-export function isExpired(session: SessionView, tenant: TenantView, now: Date): boolean {
-  return now >= session.expiresAt || secondsSince(session.lastSeenAt, now) >= tenant.idleTimeoutSeconds;
-}
-
-/** When the session expires if nothing changes: at its idle end or its absolute end, whichever comes first. */
-export function sessionDeadline(session: Pick<SessionView, 'lastSeenAt' | 'expiresAt'>, tenant: Pick<TenantView, 'idleTimeoutSeconds'>): Date {
-  const idleEnd = new Date(session.lastSeenAt.getTime() + tenant.idleTimeoutSeconds * 1000);
-  return idleEnd < session.expiresAt ? idleEnd : session.expiresAt;
-}
 
 
 function originFor(session: SessionView, meta: RequestMeta): AuditOrigin {
