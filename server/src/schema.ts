@@ -4,6 +4,7 @@ import './access/access.graphql.ts';
 import './access/role.graphql.ts';
 import './access/viewer.graphql.ts';
 import './api-keys/api-key.graphql.ts';
+import './audit/actions.graphql.ts';
 import './audit/audit-subscriptions.graphql.ts';
 import './audit/audit-tools.graphql.ts';
 import './audit/audit.graphql.ts';

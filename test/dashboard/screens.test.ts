@@ -77,6 +77,17 @@ describe('journal', () => {
     await screenshot(page, 'journal');
   });
 
+  test("the action filter suggests exactly the API's catalogue, and alerts are highlighted from it", async () => {
+    const catalogue = (await (await ownerElsewhere(stack)).api.ok('{ auditActions { action alert } }')).auditActions as Array<{ action: string; alert: boolean }>;
+    const suggested = await page.locator('form.filters datalist option').evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value));
+    expect(suggested).toEqual(catalogue.map((a) => a.action));
+    await page.getByLabel('Action').fill('session.sign_in_failed');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await expect.poll(() => page.locator('table.events tbody tr.alert').count()).toBeGreaterThan(0);
+    expect(catalogue.find((a) => a.action === 'session.sign_in_failed')?.alert).toBe(true);
+    await page.getByRole('button', { name: 'Clear' }).click();
+  });
+
   test('exports the matching events as CSV and as JSONL', async () => {
     for (const format of ['CSV', 'JSONL']) {
       const download = page.waitForEvent('download');

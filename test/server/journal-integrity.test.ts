@@ -8,7 +8,7 @@ import { writeCheckpoints } from '../../server/src/audit/checkpoint-job.ts';
 import { APP_ROLE } from '../../server/src/db/tenancy.ts';
 import { freshDatabase } from '../support/database.ts';
 import { signUpTenant } from '../support/factories.ts';
-import { writeEvents } from '../support/journal.ts';
+import { testAction, writeEvents } from '../support/journal.ts';
 import { asOwner } from '../support/owner-sql.ts';
 import { inTenantTransaction } from '../../server/src/unit-of-work.ts';
 import { type TestVigil, startVigil } from '../support/vigil.ts';
@@ -92,7 +92,7 @@ describe('tamper evidence', () => {
     const mimic = `"seq":${Number.MIN_SAFE_INTEGER}`;
     const origin = { actorType: 'system' as const, actorId: null, sessionId: null, ip: null, userAgent: `agent ${mimic}` };
     const recorded = await inTenantTransaction(vigil.services, owner.tenantId, origin, ({ journal }) =>
-      journal.record({ action: 'test.mimic', details: { seq: Number.MIN_SAFE_INTEGER, note: mimic, nested: { seq: 1 } } }),
+      journal.record({ action: testAction('test.mimic'), details: { seq: Number.MIN_SAFE_INTEGER, note: mimic, nested: { seq: 1 } } }),
     );
     expect(recorded.seq).toBeGreaterThan(1);
     const client = vigil.client();

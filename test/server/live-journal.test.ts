@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import { signUpTenant } from '../support/factories.ts';
-import { writeEvents } from '../support/journal.ts';
+import { testAction, writeEvents } from '../support/journal.ts';
 import { inTenantTransaction } from '../../server/src/unit-of-work.ts';
 import { collect, liveClient } from '../support/live.ts';
 import { auditRows } from '../support/owner-sql.ts';
@@ -39,7 +39,7 @@ describe('the live journal', () => {
     const origin = { actorType: 'system' as const, actorId: null, sessionId: null, ip: null, userAgent: null };
     await expect(
       inTenantTransaction(vigil.services, owner.tenantId, origin, async ({ journal }) => {
-        await journal.record({ action: 'test.rolled_back' });
+        await journal.record({ action: testAction('test.rolled_back') });
         throw new Error('the change failed');
       }),
     ).rejects.toThrow('the change failed');
@@ -88,7 +88,7 @@ describe('the live journal', () => {
     await waitFor(async () => (await auditRows(vigil, owner.tenantId)).some((r) => r.action === 'audit.stream_opened'));
     const lostBus = { ...vigil.services.bus, publish: () => {} };
     const origin = { actorType: 'system' as const, actorId: null, sessionId: null, ip: null, userAgent: null };
-    await inTenantTransaction({ ...vigil.services, bus: lostBus }, owner.tenantId, origin, ({ journal }) => journal.record({ action: 'test.lost' }));
+    await inTenantTransaction({ ...vigil.services, bus: lostBus }, owner.tenantId, origin, ({ journal }) => journal.record({ action: testAction('test.lost') }));
     await writeEvents(vigil, owner.tenantId, 1);
     const items = await feed.until((all) => all.length >= 2);
     expect(items.map((i) => i.auditEvents.action)).toEqual(['test.lost', 'test.marker']);
@@ -119,7 +119,7 @@ describe('the live journal', () => {
     const writers = Array.from({ length: 8 }, async (_, w) => {
       for (let i = 0; i < 125; i++) {
         await inTenantTransaction(vigil.services, owner.tenantId, origin, ({ journal }) =>
-          journal.record({ action: 'test.bulky', details: { w, i, filler } }),
+          journal.record({ action: testAction('test.bulky'), details: { w, i, filler } }),
         );
       }
     });

@@ -3,28 +3,20 @@ import { auditOrigin, viewerOf } from '../context.ts';
 import type { Context } from '../context.ts';
 import { inTenantTransaction } from '../unit-of-work.ts';
 import { parseInput } from '../validation.ts';
+import { SESSION_EVENT_KINDS, actionsWhere, sessionEventKind } from './actions.ts';
 import { AuditEventFilter, AuditEventRef } from './audit.graphql.ts';
 import type { AuditRecord } from './feed.ts';
 import { LiveAuditStream } from './live-stream.ts';
 import { AuditFilterSchema } from './search.ts';
 
-/** Session lifecycle events for integrators, derived from the journal. */
-const SESSION_EVENT_KINDS = {
-  'session.signed_in': 'created',
-  'session.rotated': 'rotated',
-  'session.revoked': 'revoked',
-  'session.signed_out': 'signed_out',
-  'session.expired': 'expired',
-  'session.token_reuse_detected': 'token_reuse_detected',
-} as const;
-type SessionEventKind = (typeof SESSION_EVENT_KINDS)[keyof typeof SESSION_EVENT_KINDS];
-
-const SessionEventKindEnum = enumOf('SessionEventKind', Object.values(SESSION_EVENT_KINDS) as SessionEventKind[]);
+/** Session lifecycle events for integrators, derived from the journal (see actions.ts). */
+const SessionEventKindEnum = enumOf('SessionEventKind', SESSION_EVENT_KINDS);
+const SESSION_EVENT_ACTIONS = actionsWhere((meaning) => meaning.sessionEvent !== undefined);
 
 const SessionEventRef = builder.objectRef<AuditRecord>('SessionEvent').implement({
   authScopes: { authenticated: true },
   fields: (t) => ({
-    kind: t.field({ type: SessionEventKindEnum, resolve: (e) => SESSION_EVENT_KINDS[e.action as keyof typeof SESSION_EVENT_KINDS] }),
+    kind: t.field({ type: SessionEventKindEnum, resolve: (e) => sessionEventKind(e.action)! }),
     seq: t.expose('seq', { type: 'SafeInt', description: 'The journal seq: resume with afterSeq after a reconnect.' }),
     occurredAt: t.expose('occurredAt', { type: 'DateTime' }),
     sessionId: t.id({ resolve: (e) => e.targetId ?? '' }),
@@ -59,7 +51,7 @@ builder.subscriptionFields((t) => ({
     authScopes: { permission: 'sessions.read_all' },
     args: { afterSeq: t.arg({ type: 'SafeInt' }) },
     subscribe: (_root, args, ctx) =>
-      openStream(ctx, { actions: Object.keys(SESSION_EVENT_KINDS) }, args.afterSeq, 'session'),
+      openStream(ctx, { actions: SESSION_EVENT_ACTIONS }, args.afterSeq, 'session'),
     resolve: (event: AuditRecord) => event,
   }),
 }));

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.ts';
+import type { AuditAction } from './actions.ts';
 import type { ActorType, AuditOutcome } from './audit-event.entity.ts';
 import { type ChainedFields, canonicalAroundSeq } from './chain.ts';
 
@@ -17,7 +18,7 @@ export interface AuditOrigin {
 }
 
 export interface AuditEntry {
-  action: string;
+  action: AuditAction;
   outcome?: AuditOutcome;
   target?: { type: string; id: string } | null;
   /** Never a secret: no password, token, key or code. */

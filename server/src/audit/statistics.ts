@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { type AttentionGroup, attentionGroups } from './actions.ts';
 
 export interface TimeBucket {
   start: Date;
@@ -8,16 +9,10 @@ export interface TimeBucket {
 export interface AuditStatistics {
   eventsPerMinute: TimeBucket[];
   failedSignInsPerHour: TimeBucket[];
-  attention: { failedSignIns: number; lockouts: number; tokenReuse: number; newDevices: number; revocations: number };
+  attention: Record<AttentionGroup, number>;
 }
 
-const ATTENTION = {
-  failedSignIns: ['session.sign_in_failed'],
-  lockouts: ['session.locked_out'],
-  tokenReuse: ['session.token_reuse_detected'],
-  newDevices: ['session.new_device'],
-  revocations: ['session.revoked', 'api_key.revoked', 'api_key.used_after_revocation', 'user.disabled'],
-} as const;
+const ATTENTION = attentionGroups();
 
 /** What the overview shows: activity over the last hour, failed sign-ins over the last day, counts to look at. */
 export async function auditStatistics(em: EntityManager, now: Date): Promise<AuditStatistics> {

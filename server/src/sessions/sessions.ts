@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { SessionView, TenantView, UserView } from '../access/viewer.ts';
+import type { AuditAction } from '../audit/actions.ts';
 import type { Work } from '../unit-of-work.ts';
 import { Session, type SessionEndReason, RetiredSessionSecret } from './session.entity.ts';
 import { mintSessionSecret } from './session-token.ts';
@@ -45,7 +46,7 @@ export async function rotateSession(work: Work, session: SessionView, tenant: Te
   return token;
 }
 
-const END_ACTIONS: Record<SessionEndReason, string> = {
+const END_ACTIONS: Record<SessionEndReason, AuditAction> = {
   signed_out: 'session.signed_out',
   revoked: 'session.revoked',
   expired: 'session.expired',

@@ -4,8 +4,9 @@ import { builder } from '../builder.ts';
 import { tenantEmOf, viewerOf } from '../context.ts';
 import { forbidden } from '../errors.ts';
 import { findUserOrNotFound } from './session-management.ts';
+import { actionsWhere } from '../audit/actions.ts';
 
-export const SIGN_IN_ACTIONS = ['session.signed_in', 'session.sign_in_failed', 'session.locked_out', 'session.new_device'];
+export const SIGN_IN_ACTIONS = actionsWhere((meaning) => meaning.signIn === true);
 
 builder.queryField('signInHistory', (t) =>
   t.field({

@@ -1,0 +1,95 @@
+/**
+ * The audit vocabulary: every action Vigil journals, and what it means for the views built on the journal.
+ * One home: writers are typed with AuditAction (an action outside this list does not compile), the
+ * overview's counts, the sign-in history, the session events for integrators and the dashboard's filters
+ * and highlights (through the auditActions query) all derive from it. Add an action here and nowhere else.
+ */
+
+/** A group of the overview's "needs attention" counts. */
+export type AttentionGroup = 'failedSignIns' | 'lockouts' | 'tokenReuse' | 'newDevices' | 'revocations';
+
+/** What an integrator's sessionEvents subscription calls the event. */
+export const SESSION_EVENT_KINDS = ['created', 'rotated', 'revoked', 'signed_out', 'expired', 'token_reuse_detected'] as const;
+export type SessionEventKind = (typeof SESSION_EVENT_KINDS)[number];
+
+export interface ActionMeaning {
+  description: string;
+  /** A security officer must not miss it: highlighted wherever events are listed, in the "alerts only" filter. */
+  alert?: true;
+  attention?: AttentionGroup;
+  sessionEvent?: SessionEventKind;
+  /** Part of a user's sign-in history. */
+  signIn?: true;
+}
+
+export const AUDIT_ACTIONS = {
+  'session.signed_in': { description: 'A user signed in and a session opened.', sessionEvent: 'created', signIn: true },
+  'session.sign_in_failed': { description: 'A sign-in was refused (wrong credentials, disabled user, malformed input).', alert: true, attention: 'failedSignIns', signIn: true },
+  'session.locked_out': { description: 'Too many failed sign-ins locked an account or an address.', alert: true, attention: 'lockouts', signIn: true },
+  'session.new_device': { description: 'A sign-in from a device and address never seen for the user.', alert: true, attention: 'newDevices', signIn: true },
+  'session.totp_challenged': { description: 'A right password earned a confirmation-code challenge.' },
+  'session.rotated': { description: 'A session got a new token.', sessionEvent: 'rotated' },
+  'session.signed_out': { description: 'A user signed out.', sessionEvent: 'signed_out' },
+  'session.revoked': { description: 'A session was ended by someone, a password change or a disabled user.', alert: true, attention: 'revocations', sessionEvent: 'revoked' },
+  'session.expired': { description: 'A session passed its idle timeout or absolute lifetime.', sessionEvent: 'expired' },
+  'session.token_reuse_detected': { description: 'A token the session had rotated away from was presented: the session was ended.', alert: true, attention: 'tokenReuse', sessionEvent: 'token_reuse_detected' },
+  'tenant.created': { description: 'A company signed up.' },
+  'tenant.session_policy_updated': { description: 'The owner changed the session lifetimes.' },
+  'tenant.api_key_policy_updated': { description: 'The owner changed the API-key maximum age.' },
+  'user.signed_up': { description: 'The owner created the company and their account.' },
+  'user.invited': { description: 'An employee was invited.' },
+  'user.invitation_accepted': { description: 'An invited employee accepted and set a password.' },
+  'user.role_changed': { description: "A user's role changed." },
+  'user.disabled': { description: 'A user was disabled: sessions ended, API keys revoked.', alert: true, attention: 'revocations' },
+  'user.enabled': { description: 'A disabled user was enabled again.' },
+  'user.unlocked': { description: "A user's sign-in lock was lifted." },
+  'user.password_changed': { description: 'A user changed their password.' },
+  'user.password_reset': { description: "The owner reset an employee's password.", alert: true },
+  'user.password_reset_completed': { description: "An employee set a new password with the owner's reset token." },
+  'user.totp_enrollment_started': { description: 'A user began turning confirmation codes on.' },
+  'user.totp_enabled': { description: 'A user turned confirmation codes on.' },
+  'user.totp_disabled': { description: 'A user turned confirmation codes off.' },
+  'user.recovery_code_used': { description: 'A recovery code replaced a confirmation code.' },
+  'role.created': { description: 'A role was created.' },
+  'role.updated': { description: "A role's name, description or permissions changed." },
+  'role.deleted': { description: 'A role was deleted.' },
+  'api_key.created': { description: 'An API key was created.' },
+  'api_key.rotated': { description: 'An API key was rotated.' },
+  'api_key.auto_rotated': { description: 'An API key older than the maximum age was rotated automatically.' },
+  'api_key.revealed': { description: "A rotated key's new secret was shown, once." },
+  'api_key.revoked': { description: 'An API key was revoked.', alert: true, attention: 'revocations' },
+  'api_key.used_after_revocation': { description: 'A revoked or expired API key was presented.', alert: true, attention: 'revocations' },
+  'api_key.denied': { description: 'An API key asked for something beyond its permissions.', alert: true },
+  'audit.read': { description: 'The journal was searched.' },
+  'audit.exported': { description: 'The journal was exported.' },
+  'audit.stream_opened': { description: 'A live journal or session-event stream was opened.' },
+} as const satisfies Record<string, ActionMeaning>;
+
+export type AuditAction = keyof typeof AUDIT_ACTIONS;
+
+const entries = Object.entries(AUDIT_ACTIONS) as Array<[AuditAction, ActionMeaning]>;
+
+export function isAuditAction(value: string): value is AuditAction {
+  return Object.hasOwn(AUDIT_ACTIONS, value);
+}
+
+/** The actions with a property, in catalogue order. */
+export function actionsWhere(test: (meaning: ActionMeaning) => boolean): AuditAction[] {
+  return entries.filter(([, meaning]) => test(meaning)).map(([action]) => action);
+}
+
+/** The overview's groups, each with its actions. */
+export function attentionGroups(): Record<AttentionGroup, AuditAction[]> {
+  const groups: Record<AttentionGroup, AuditAction[]> = { failedSignIns: [], lockouts: [], tokenReuse: [], newDevices: [], revocations: [] };
+  for (const [action, meaning] of entries) if (meaning.attention) groups[meaning.attention].push(action);
+  return groups;
+}
+
+/** The session-event kind of an action, for integrators' sessionEvents. */
+export function sessionEventKind(action: string): SessionEventKind | null {
+  return isAuditAction(action) ? ((AUDIT_ACTIONS[action] as ActionMeaning).sessionEvent ?? null) : null;
+}
+
+export function auditActionCatalogue(): Array<{ action: AuditAction } & ActionMeaning> {
+  return entries.map(([action, meaning]) => ({ action, ...meaning }));
+}
