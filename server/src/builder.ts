@@ -74,6 +74,17 @@ builder.queryType({});
 builder.mutationType({});
 builder.subscriptionType({});
 
+/**
+ * A field whose value depends on who asks, not only on their rights (their own session, their own
+ * account): put `extensions: VIEWER_DEPENDENT` on it, and live events selecting it are rendered per user
+ * instead of shared between users with the same permissions (test/server/shared-rendering.test.ts).
+ */
+export const VIEWER_DEPENDENT = { viewerDependent: true } as const;
+
+export function isViewerDependent(extensions: Readonly<Record<string, unknown>> | null | undefined): boolean {
+  return extensions?.viewerDependent === true;
+}
+
 /** GraphQL enums are UPPER_CASE; the values behind them stay what the database stores. */
 export function enumOf<const T extends readonly string[]>(name: string, values: T, description?: string) {
   return builder.enumType(name, {

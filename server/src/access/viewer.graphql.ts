@@ -1,4 +1,4 @@
-import { builder } from '../builder.ts';
+import { VIEWER_DEPENDENT, builder } from '../builder.ts';
 import { SessionRef } from '../sessions/session.graphql.ts';
 import { TenantRef } from '../tenants/tenant.graphql.ts';
 import { UserRef } from '../users/user.graphql.ts';
@@ -23,6 +23,7 @@ builder.queryField('viewer', (t) =>
     nullable: true,
     description: 'Who is calling; null when anonymous.',
     authScopes: { public: true },
+    extensions: VIEWER_DEPENDENT,
     resolve: (_root, _args, ctx) => ctx.viewer,
   }),
 );

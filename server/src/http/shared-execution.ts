@@ -1,18 +1,19 @@
 import { type DocumentNode, type ExecutionArgs, TypeInfo, visit, visitWithTypeInfo } from 'graphql';
 import { LRUCache } from 'lru-cache';
+import { isViewerDependent } from '../builder.ts';
 
-/** Fields whose value depends on who asks: operations that select them are not shared between users. */
-const VIEWER_DEPENDENT = new Set(['User.sessions', 'Session.current', 'Query.viewer']);
-
+/**
+ * Whether an operation selects a field whose value depends on who asks (marked `viewerDependent` where
+ * the field is defined, see builder.ts): such operations are not shared between users with the same rights.
+ */
 export function selectsViewerDependentFields(schema: ExecutionArgs['schema'], document: DocumentNode): boolean {
   const typeInfo = new TypeInfo(schema);
   let found = false;
   visit(
     document,
     visitWithTypeInfo(typeInfo, {
-      Field(node) {
-        const parent = typeInfo.getParentType();
-        if (parent && VIEWER_DEPENDENT.has(`${parent.name}.${node.name.value}`)) found = true;
+      Field() {
+        if (isViewerDependent(typeInfo.getFieldDef()?.extensions)) found = true;
       },
     }),
   );

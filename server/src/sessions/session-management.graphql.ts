@@ -1,4 +1,4 @@
-import { builder } from '../builder.ts';
+import { VIEWER_DEPENDENT, builder } from '../builder.ts';
 import { auditOrigin, sessionViewerOf, tenantEmOf, viewerOf } from '../context.ts';
 import { inTenantTransaction } from '../unit-of-work.ts';
 import { UserRef } from '../users/user.graphql.ts';
@@ -21,6 +21,7 @@ builder.objectField(UserRef, 'sessions', (t) =>
   t.field({
     type: [SessionRef],
     description: "This user's active sessions: your own, or anyone's with sessions.read_all.",
+    extensions: VIEWER_DEPENDENT,
     authScopes: (user, _args, ctx) => (ctx.viewer?.user.id === user.id ? { authenticated: true } : { permission: 'sessions.read_all' }),
     resolve: (user, _args, ctx) => listSessions(tenantEmOf(ctx), user.id, false),
   }),

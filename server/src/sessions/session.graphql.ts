@@ -1,4 +1,4 @@
-import { builder } from '../builder.ts';
+import { VIEWER_DEPENDENT, builder } from '../builder.ts';
 import type { SessionView } from '../access/viewer.ts';
 
 export const SessionRef = builder.objectRef<SessionView>('Session').implement({
@@ -16,6 +16,7 @@ export const SessionRef = builder.objectRef<SessionView>('Session').implement({
     endReason: t.exposeString('endReason', { nullable: true }),
     current: t.boolean({
       description: 'True for the session making this request.',
+      extensions: VIEWER_DEPENDENT,
       resolve: (s, _args, ctx) => ctx.viewer?.kind === 'session' && ctx.viewer.session.id === s.id,
     }),
   }),

@@ -1,6 +1,6 @@
 import { Utils, wrap } from '@mikro-orm/core';
 import { RoleRef } from '../access/role.graphql.ts';
-import { builder } from '../builder.ts';
+import { VIEWER_DEPENDENT, builder } from '../builder.ts';
 import { tenantEmOf, viewerOf } from '../context.ts';
 import { SignInThrottle } from '../sessions/sign-in-throttle.entity.ts';
 import { accountKey } from '../sessions/sign-in-throttle.ts';
@@ -33,6 +33,8 @@ builder.objectField(UserRef, 'lockedUntil', (t) =>
     type: 'DateTime',
     nullable: true,
     description: 'Set while sign-ins to this account are locked after repeated failures (see unlockUser).',
+    // Your own, or anyone's with users.read: two users with the same rights may see it differently.
+    extensions: VIEWER_DEPENDENT,
     authScopes: (user, _args, ctx) => (ctx.viewer?.user.id === user.id ? { authenticated: true } : { permission: 'users.read' }),
     resolve: async (user, _args, ctx) => {
       const viewer = viewerOf(ctx);
