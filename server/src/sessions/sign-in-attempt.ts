@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { type RequestMeta, signInOrigin } from '../context.ts';
 import { ErrorCode, clientError } from '../errors.ts';
+import { withQuestionMarks } from '../db/statements.ts';
 import type { Services } from '../services.ts';
 import { type Work, inTenantTransaction } from '../unit-of-work.ts';
 import type { TenantView, UserView } from '../access/viewer.ts';
@@ -84,17 +85,17 @@ export async function completeSignIn(
   const opening = new SessionOpening({ ...args, meta, now: services.clock.now() });
   const statementArguments = [...opening.arguments(), args.attempt?.releaseArgument() ?? null];
   if (!args.extra && !args.em) {
-    const [row] = await services.db.prepared<OpenedRow>('vigil_open_session', OPEN_SESSION_PREPARED, statementArguments);
+    const [row] = await services.db.prepared<OpenedRow>('vigil_open_session', OPEN_SESSION, statementArguments);
     publishAuditEvents(services.bus, opening.recorded(row));
     return opening.result(row);
   }
   return inTenantTransaction(services, tenant.id, signInOrigin(meta, user.id), async (work) => {
     await args.extra?.(work);
-    const [row] = await work.em.execute<OpenedRow[]>(OPEN_SESSION_SQL, statementArguments);
+    const [row] = await work.em.execute<OpenedRow[]>(OPEN_SESSION_IN_TRANSACTION, statementArguments);
     for (const event of opening.recorded(row)) work.journal.adopt(event);
     return opening.result(row);
   }, args.em ?? services.db.forTenant(tenant.id));
 }
 
-const OPEN_SESSION_SQL = 'select device_id, appended from vigil_open_session(?, ?::jsonb, ?::jsonb, ?::jsonb, ?::jsonb)';
-const OPEN_SESSION_PREPARED = 'select device_id, appended from vigil_open_session($1, $2::jsonb, $3::jsonb, $4::jsonb, $5::jsonb)';
+const OPEN_SESSION = 'select device_id, appended from vigil_open_session($1, $2::jsonb, $3::jsonb, $4::jsonb, $5::jsonb)';
+const OPEN_SESSION_IN_TRANSACTION = withQuestionMarks(OPEN_SESSION);

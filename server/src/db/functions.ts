@@ -1,0 +1,33 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * Vigil's SQL functions, each defined in one file of db/functions/ (`create or replace function ...`, as
+ * pg_get_functiondef prints it): the current definition, where its name says. A migration that changes one
+ * edits its file and loads it again with functionDefinition; test/server/db-functions.test.ts checks that
+ * every function the database has is the one its file says.
+ */
+export const FUNCTION_NAMES = [
+  'vigil_api_key_auth',
+  'vigil_append_audit',
+  'vigil_open_session',
+  'vigil_recent_access_changes',
+  'vigil_refuse_audit_change',
+  'vigil_release_sign_in',
+  'vigil_reserve_sign_in',
+  'vigil_session_auth',
+  'vigil_sign_in_account',
+  'vigil_tenant_by_slug',
+  'vigil_tenant_ids',
+  'vigil_tenant_of_api_key',
+  'vigil_tenant_of_invitation',
+  'vigil_tenant_of_password_reset',
+  'vigil_tenant_of_session',
+  'vigil_tenant_of_sign_in_challenge',
+] as const;
+
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+/** The file's statement (its leading comment lines kept: PostgreSQL ignores them). */
+export function functionDefinition(name: FunctionName): string {
+  return readFileSync(new URL(`./functions/${name}.sql`, import.meta.url), 'utf8');
+}

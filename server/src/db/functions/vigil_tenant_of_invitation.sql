@@ -1,0 +1,7 @@
+-- Locator: an invitation's tenant. Owned by vigil_locator.
+CREATE OR REPLACE FUNCTION public.vigil_tenant_of_invitation(p_id uuid)
+ RETURNS uuid
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public'
+AS $function$ select tenant_id from invitation where id = p_id $function$
