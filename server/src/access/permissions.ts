@@ -52,4 +52,15 @@ export const BUILT_IN_ROLES = {
 } as const;
 
 export type BuiltInRoleKey = keyof typeof BUILT_IN_ROLES;
+
 export const OWNER_ROLE: BuiltInRoleKey = 'owner';
+
+/**
+ * What a role grants: the Owner's rights come from code, not from its row, so that every existing owner
+ * holds a permission added to the catalogue later (the Owner has them all; nobody may edit it). Other
+ * roles, built-in ones included, grant what is stored: their owner may have edited them.
+ */
+export function rolePermissions(role: { builtIn?: string | null; permissions: readonly string[] }): Permission[] {
+  if (role.builtIn === OWNER_ROLE) return [...ALL_PERMISSIONS];
+  return role.permissions.filter(isPermission);
+}

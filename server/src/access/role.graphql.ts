@@ -1,5 +1,5 @@
 import { builder } from '../builder.ts';
-import { PERMISSIONS, type Permission } from './permissions.ts';
+import { PERMISSIONS, type Permission, rolePermissions } from './permissions.ts';
 import type { RoleView } from './viewer.ts';
 
 export const PermissionRef = builder.objectRef<Permission>('Permission').implement({
@@ -17,7 +17,7 @@ export const RoleRef = builder.objectRef<RoleView>('Role').implement({
     id: t.exposeID('id'),
     name: t.exposeString('name'),
     description: t.exposeString('description'),
-    permissions: t.stringList({ resolve: (role) => role.permissions }),
+    permissions: t.stringList({ resolve: (role) => rolePermissions(role) }),
     builtIn: t.boolean({ resolve: (role) => role.builtIn !== null }),
     isOwner: t.boolean({ resolve: (role) => role.builtIn === 'owner' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),

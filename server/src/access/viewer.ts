@@ -3,7 +3,7 @@ import type { Session } from '../sessions/session.entity.ts';
 import type { Tenant } from '../tenants/tenant.entity.ts';
 import type { User } from '../users/user.entity.ts';
 import type { Role } from './role.entity.ts';
-import { type Permission, isPermission } from './permissions.ts';
+import { type Permission, rolePermissions } from './permissions.ts';
 
 /**
  * What a request knows of its caller: plain values read once per request (entities satisfy these
@@ -57,7 +57,7 @@ export function sessionViewer(tenant: TenantView, user: UserView, session: Sessi
     tenant,
     user,
     session,
-    permissions: new Set(user.role.permissions.filter(isPermission)),
+    permissions: new Set(rolePermissions(user.role)),
     isOwner: user.role.builtIn === 'owner',
   };
 }

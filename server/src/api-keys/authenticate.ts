@@ -1,4 +1,4 @@
-import { type Permission, isPermission } from '../access/permissions.ts';
+import { type Permission, isPermission, rolePermissions } from '../access/permissions.ts';
 import type { ApiKeyView, ApiKeyViewer } from '../access/viewer.ts';
 import { AuditEvent } from '../audit/audit-event.entity.ts';
 import type { RequestAuth, RequestMeta } from '../context.ts';
@@ -49,7 +49,7 @@ export async function authenticateApiKey(services: Services, token: string, meta
 export function apiKeyViewer(found: Pick<ApiKeySnapshot, 'apiKey' | 'tenant' | 'user'>, now: Date): ApiKeyViewer | null {
   const { apiKey: key, tenant, user } = found;
   if (!isUsable(key, now) || user.disabledAt) return null;
-  const creatorHolds = new Set(user.role.permissions);
+  const creatorHolds = new Set<string>(rolePermissions(user.role));
   const permissions = new Set(key.permissions.filter((p): p is Permission => isPermission(p) && creatorHolds.has(p)));
   return { kind: 'api_key', apiKeyId: key.id, tenantId: tenant.id, tenant, user, permissions, isOwner: false };
 }

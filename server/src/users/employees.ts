@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { revokeKeysOfUser } from '../api-keys/api-keys.ts';
+import { rolePermissions } from '../access/permissions.ts';
 import { assertCanGrant, assertNotOwnerRole, findRoleOrNotFound } from '../access/roles.ts';
 import type { Viewer } from '../access/viewer.ts';
 import { forbidden } from '../errors.ts';
@@ -26,7 +27,7 @@ export async function setUserRole(work: Work, viewer: Viewer, userId: string, ro
   const user = await manageableUser(work, viewer, userId);
   const role = await findRoleOrNotFound(work.em, roleId);
   assertNotOwnerRole(role);
-  assertCanGrant(viewer, role.permissions, 'roleId');
+  assertCanGrant(viewer, rolePermissions(role), 'roleId');
   const from = user.role;
   user.role = role;
   await work.em.flush();

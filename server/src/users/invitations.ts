@@ -1,6 +1,7 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { rolePermissions } from '../access/permissions.ts';
 import { assertCanGrant, assertNotOwnerRole, findRoleOrNotFound } from '../access/roles.ts';
 import type { Viewer } from '../access/viewer.ts';
 import type { RequestMeta } from '../context.ts';
@@ -25,7 +26,7 @@ export async function inviteUser(work: Work, viewer: Viewer, input: unknown, now
   const { email, roleId } = parseInput(InviteSchema, input);
   const role = await findRoleOrNotFound(work.em, roleId);
   assertNotOwnerRole(role);
-  assertCanGrant(viewer, role.permissions, 'roleId');
+  assertCanGrant(viewer, rolePermissions(role), 'roleId');
   if (await work.em.count(User, { email })) throw conflict('An employee with this email already exists.');
   // A new invitation replaces any pending one for the same address.
   await work.em.nativeUpdate(Invitation, { email, acceptedAt: null, revokedAt: null }, { revokedAt: now });
