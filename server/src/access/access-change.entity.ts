@@ -1,5 +1,5 @@
 import { defineEntity, p } from '@mikro-orm/postgresql';
-import { TENANT_FILTER, type TenantFilterArgs, tenantPolicy } from '../db/tenancy.ts';
+import { tenantOwned } from '../db/tenancy.ts';
 import { Tenant } from '../tenants/tenant.entity.ts';
 
 /**
@@ -9,9 +9,7 @@ import { Tenant } from '../tenants/tenant.entity.ts';
  */
 export const AccessChange = defineEntity({
   name: 'AccessChange',
-  rowLevelSecurity: 'force',
-  policies: tenantPolicy('access_change'),
-  filters: { [TENANT_FILTER]: { name: TENANT_FILTER, cond: (args: TenantFilterArgs) => ({ tenant: args.id }), default: true } },
+  ...tenantOwned('access_change'),
   indexes: [{ properties: ['recordedAt'] }],
   properties: {
     id: p.uuid().primary(),

@@ -1,12 +1,10 @@
 import { defineEntity, p } from '@mikro-orm/postgresql';
-import { TENANT_FILTER, type TenantFilterArgs, tenantPolicy } from '../db/tenancy.ts';
+import { tenantOwned } from '../db/tenancy.ts';
 import { Tenant } from '../tenants/tenant.entity.ts';
 
 export const Role = defineEntity({
   name: 'Role',
-  rowLevelSecurity: 'force',
-  policies: tenantPolicy('role'),
-  filters: { [TENANT_FILTER]: { name: TENANT_FILTER, cond: (args: TenantFilterArgs) => ({ tenant: args.id }), default: true } },
+  ...tenantOwned('role'),
   uniques: [{ properties: ['tenant', 'name'] }],
   properties: {
     id: p.uuid().primary(),

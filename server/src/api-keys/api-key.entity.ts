@@ -1,14 +1,12 @@
 import { defineEntity, p } from '@mikro-orm/postgresql';
-import { TENANT_FILTER, type TenantFilterArgs, tenantPolicy } from '../db/tenancy.ts';
+import { tenantOwned } from '../db/tenancy.ts';
 import { Tenant } from '../tenants/tenant.entity.ts';
 import { User } from '../users/user.entity.ts';
 
 /** An integrator's credential. Acts for its creator, never beyond the creator's current rights. */
 export const ApiKey = defineEntity({
   name: 'ApiKey',
-  rowLevelSecurity: 'force',
-  policies: tenantPolicy('api_key'),
-  filters: { [TENANT_FILTER]: { name: TENANT_FILTER, cond: (args: TenantFilterArgs) => ({ tenant: args.id }), default: true } },
+  ...tenantOwned('api_key'),
   indexes: [{ properties: ['tenant', 'user'] }],
   properties: {
     id: p.uuid().primary(),

@@ -1,5 +1,5 @@
 import { defineEntity, p } from '@mikro-orm/postgresql';
-import { TENANT_FILTER, type TenantFilterArgs, tenantPolicy } from '../db/tenancy.ts';
+import { tenantOwned } from '../db/tenancy.ts';
 import { Tenant } from '../tenants/tenant.entity.ts';
 
 export const AUDIT_OUTCOMES = ['success', 'failure', 'denied'] as const;
@@ -14,9 +14,7 @@ export type ActorType = (typeof ACTOR_TYPES)[number];
  */
 export const AuditEvent = defineEntity({
   name: 'AuditEvent',
-  rowLevelSecurity: 'force',
-  policies: tenantPolicy('audit_event'),
-  filters: { [TENANT_FILTER]: { name: TENANT_FILTER, cond: (args: TenantFilterArgs) => ({ tenant: args.id }), default: true } },
+  ...tenantOwned('audit_event'),
   uniques: [{ properties: ['tenant', 'seq'] }],
   indexes: [
     { properties: ['tenant', 'action', 'seq'] },

@@ -1,5 +1,5 @@
 import { defineEntity, p } from '@mikro-orm/postgresql';
-import { TENANT_FILTER, type TenantFilterArgs, tenantPolicy } from '../db/tenancy.ts';
+import { tenantOwned } from '../db/tenancy.ts';
 import { Tenant } from '../tenants/tenant.entity.ts';
 import { User } from '../users/user.entity.ts';
 
@@ -9,9 +9,7 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 /** A prepared export: downloadable once, by the user who asked for it, for a minute. */
 export const AuditExport = defineEntity({
   name: 'AuditExport',
-  rowLevelSecurity: 'force',
-  policies: tenantPolicy('audit_export'),
-  filters: { [TENANT_FILTER]: { name: TENANT_FILTER, cond: (args: TenantFilterArgs) => ({ tenant: args.id }), default: true } },
+  ...tenantOwned('audit_export'),
   properties: {
     id: p.uuid().primary(),
     tenant: () => p.manyToOne(Tenant),

@@ -37,3 +37,18 @@ export interface TenantFilterArgs {
 }
 
 export const TENANT_FILTER = 'tenant';
+
+/**
+ * A tenant-owned entity's tenancy, both walls in one: `...tenantOwned('table')` in its defineEntity. The
+ * ORM filter (wall 1, on by default, failing closed without a tenant) and forced row-level security with its
+ * policies (wall 2). The tenant table itself keys on its id.
+ */
+export function tenantOwned(table: string, column: 'tenant' | 'id' = 'tenant') {
+  return {
+    rowLevelSecurity: 'force' as const,
+    policies: tenantPolicy(table, column),
+    filters: {
+      [TENANT_FILTER]: { name: TENANT_FILTER, cond: (args: TenantFilterArgs) => (column === 'id' ? { id: args.id } : { tenant: args.id }), default: true },
+    },
+  };
+}

@@ -1,14 +1,12 @@
 import { defineEntity, p } from '@mikro-orm/postgresql';
-import { TENANT_FILTER, type TenantFilterArgs, tenantPolicy } from '../db/tenancy.ts';
+import { tenantOwned } from '../db/tenancy.ts';
 import { Tenant } from '../tenants/tenant.entity.ts';
 import { User } from '../users/user.entity.ts';
 
 /** Single-use codes for when the authenticator is lost; 120 random bits each, stored as SHA-256. */
 export const RecoveryCode = defineEntity({
   name: 'RecoveryCode',
-  rowLevelSecurity: 'force',
-  policies: tenantPolicy('recovery_code'),
-  filters: { [TENANT_FILTER]: { name: TENANT_FILTER, cond: (args: TenantFilterArgs) => ({ tenant: args.id }), default: true } },
+  ...tenantOwned('recovery_code'),
   uniques: [{ properties: ['tenant', 'codeHash'] }],
   properties: {
     id: p.uuid().primary(),

@@ -1,5 +1,5 @@
 import { defineEntity, p } from '@mikro-orm/postgresql';
-import { TENANT_FILTER, type TenantFilterArgs, tenantPolicy } from '../db/tenancy.ts';
+import { tenantOwned } from '../db/tenancy.ts';
 import { Tenant } from '../tenants/tenant.entity.ts';
 import { User } from '../users/user.entity.ts';
 
@@ -9,9 +9,7 @@ import { User } from '../users/user.entity.ts';
  */
 export const KnownDevice = defineEntity({
   name: 'KnownDevice',
-  rowLevelSecurity: 'force',
-  policies: tenantPolicy('known_device'),
-  filters: { [TENANT_FILTER]: { name: TENANT_FILTER, cond: (args: TenantFilterArgs) => ({ tenant: args.id }), default: true } },
+  ...tenantOwned('known_device'),
   indexes: [{ properties: ['tenant', 'user'] }],
   properties: {
     id: p.uuid().primary(),

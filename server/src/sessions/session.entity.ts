@@ -1,5 +1,5 @@
 import { defineEntity, p } from '@mikro-orm/postgresql';
-import { TENANT_FILTER, type TenantFilterArgs, tenantPolicy } from '../db/tenancy.ts';
+import { tenantOwned } from '../db/tenancy.ts';
 import { Tenant } from '../tenants/tenant.entity.ts';
 import { User } from '../users/user.entity.ts';
 
@@ -15,9 +15,7 @@ export type SessionEndReason = (typeof SESSION_END_REASONS)[number];
 
 export const Session = defineEntity({
   name: 'Session',
-  rowLevelSecurity: 'force',
-  policies: tenantPolicy('session'),
-  filters: { [TENANT_FILTER]: { name: TENANT_FILTER, cond: (args: TenantFilterArgs) => ({ tenant: args.id }), default: true } },
+  ...tenantOwned('session'),
   indexes: [{ properties: ['tenant', 'user'] }],
   properties: {
     id: p.uuid().primary(),
@@ -46,9 +44,7 @@ export type Session = InstanceType<typeof Session.class>;
 /** Secrets a session rotated away from: presenting one after the grace window is token reuse. */
 export const RetiredSessionSecret = defineEntity({
   name: 'RetiredSessionSecret',
-  rowLevelSecurity: 'force',
-  policies: tenantPolicy('retired_session_secret'),
-  filters: { [TENANT_FILTER]: { name: TENANT_FILTER, cond: (args: TenantFilterArgs) => ({ tenant: args.id }), default: true } },
+  ...tenantOwned('retired_session_secret'),
   properties: {
     secretHash: p.string().length(64).primary(),
     tenant: () => p.manyToOne(Tenant),

@@ -1,11 +1,9 @@
 import { defineEntity, p } from '@mikro-orm/postgresql';
-import { TENANT_FILTER, type TenantFilterArgs, tenantPolicy } from '../db/tenancy.ts';
+import { tenantOwned } from '../db/tenancy.ts';
 
 export const Tenant = defineEntity({
   name: 'Tenant',
-  rowLevelSecurity: 'force',
-  policies: tenantPolicy('tenant', 'id'),
-  filters: { [TENANT_FILTER]: { name: TENANT_FILTER, cond: (args: TenantFilterArgs) => ({ id: args.id }), default: true } },
+  ...tenantOwned('tenant', 'id'),
   properties: {
     id: p.uuid().primary(),
     slug: p.string().length(63).unique(),

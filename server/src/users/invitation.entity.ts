@@ -1,15 +1,13 @@
 import { defineEntity, p } from '@mikro-orm/postgresql';
 import { Role } from '../access/role.entity.ts';
-import { TENANT_FILTER, type TenantFilterArgs, tenantPolicy } from '../db/tenancy.ts';
+import { tenantOwned } from '../db/tenancy.ts';
 import { Tenant } from '../tenants/tenant.entity.ts';
 import { User } from './user.entity.ts';
 
 /** A one-time invitation for an employee: random token stored as SHA-256, 72 hours, single use. */
 export const Invitation = defineEntity({
   name: 'Invitation',
-  rowLevelSecurity: 'force',
-  policies: tenantPolicy('invitation'),
-  filters: { [TENANT_FILTER]: { name: TENANT_FILTER, cond: (args: TenantFilterArgs) => ({ tenant: args.id }), default: true } },
+  ...tenantOwned('invitation'),
   indexes: [{ properties: ['tenant', 'email'] }],
   properties: {
     id: p.uuid().primary(),

@@ -1,14 +1,12 @@
 import { defineEntity, p } from '@mikro-orm/postgresql';
-import { TENANT_FILTER, type TenantFilterArgs, tenantPolicy } from '../db/tenancy.ts';
+import { tenantOwned } from '../db/tenancy.ts';
 import { Tenant } from '../tenants/tenant.entity.ts';
 import { User } from './user.entity.ts';
 
 /** An owner's reset of an employee's password: random token stored as SHA-256, 24 hours, single use. */
 export const PasswordReset = defineEntity({
   name: 'PasswordReset',
-  rowLevelSecurity: 'force',
-  policies: tenantPolicy('password_reset'),
-  filters: { [TENANT_FILTER]: { name: TENANT_FILTER, cond: (args: TenantFilterArgs) => ({ tenant: args.id }), default: true } },
+  ...tenantOwned('password_reset'),
   properties: {
     id: p.uuid().primary(),
     tenant: () => p.manyToOne(Tenant),

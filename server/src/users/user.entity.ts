@@ -1,14 +1,12 @@
 import { defineEntity, p } from '@mikro-orm/postgresql';
 import { Role } from '../access/role.entity.ts';
-import { TENANT_FILTER, type TenantFilterArgs, tenantPolicy } from '../db/tenancy.ts';
+import { tenantOwned } from '../db/tenancy.ts';
 import { Tenant } from '../tenants/tenant.entity.ts';
 
 export const User = defineEntity({
   name: 'User',
   tableName: 'app_user',
-  rowLevelSecurity: 'force',
-  policies: tenantPolicy('app_user'),
-  filters: { [TENANT_FILTER]: { name: TENANT_FILTER, cond: (args: TenantFilterArgs) => ({ tenant: args.id }), default: true } },
+  ...tenantOwned('app_user'),
   uniques: [{ properties: ['tenant', 'email'] }],
   properties: {
     id: p.uuid().primary(),
