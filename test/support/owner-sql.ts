@@ -68,15 +68,26 @@ export async function auditRows(vigil: TestVigil, tenantId: string) {
 
 /** The ORM as the owner sees the database (catalog views hide other owners' constraints from the app role). */
 export async function withOwnerOrm<T>(vigil: TestVigil, work: (orm: Orm) => Promise<T>): Promise<T> {
-  if (vigil.database.ownerUrl) {
-    const orm = await MikroORM.init({ ...sharedOrmOptions, clientUrl: vigil.database.ownerUrl });
-    try {
-      return await work(orm);
-    } finally {
-      await orm.close(true);
-    }
+  return withOrmAt(vigil, vigil.database.ownerUrl, work);
+}
+
+/**
+ * The ORM on a connection row-level security does not restrict (a superuser's), for proving the ORM's
+ * tenant filter alone: the owner on the embedded database; the superuser or the owner on a server.
+ */
+export async function withRlsBypassingOrm<T>(vigil: TestVigil, work: (orm: Orm) => Promise<T>): Promise<T> {
+  return withOrmAt(vigil, vigil.database.superuserUrl ?? vigil.database.ownerUrl, work);
+}
+
+/** An ORM of its own at the URL; on the embedded database (no URL) the app's, stepped out of the application role. */
+async function withOrmAt<T>(vigil: TestVigil, url: string | null | undefined, work: (orm: Orm) => Promise<T>): Promise<T> {
+  if (!url) return asOwner(vigil, () => work(vigil.services.db.orm));
+  const orm = await MikroORM.init({ ...sharedOrmOptions, clientUrl: url });
+  try {
+    return await work(orm);
+  } finally {
+    await orm.close(true);
   }
-  return asOwner(vigil, () => work(vigil.services.db.orm));
 }
 
 /**

@@ -37,6 +37,8 @@ export interface DatabaseOptions {
   caFile?: string;
   /** The application's statements are cancelled past this; 0 or absent: never. */
   statementTimeoutMs?: number;
+  /** The application's pool size (MikroORM's default when absent); tests use 1 to prove no setting bleeds. */
+  poolMax?: number;
   /** Embedded data directory, or 'memory://' for a throwaway database. */
   dataDir: string;
   debug?: boolean;
@@ -82,7 +84,10 @@ async function openServer(options: DatabaseOptions, ownerUrl: string): Promise<{
   } finally {
     await ownerOrm.close(true);
   }
-  const appOrm = await MikroORM.init(ormOptions(app, options, { statement_timeout: options.statementTimeoutMs || undefined }));
+  const appOrm = await MikroORM.init({
+    ...ormOptions(app, options, { statement_timeout: options.statementTimeoutMs || undefined }),
+    ...(options.poolMax ? { pool: { min: 1, max: options.poolMax } } : {}),
+  });
   try {
     await appOrm.em.fork().execute('select 1');
   } catch (error) {
@@ -123,6 +128,17 @@ async function setAppRolePassword(em: EntityManager, password: string): Promise<
   await em.execute(statement);
 }
 
+/**
+ * Both walls for one tenant: the `tenant` filter's parameter (wall 1) and the transaction-local setting
+ * row-level security reads (wall 2). Exported so that a test can run it on a connection that bypasses
+ * row-level security and prove wall 1 alone.
+ */
+export function tenantEntityManager(orm: Orm, tenantId: string): EntityManager {
+  const em = orm.em.fork({ session: { variables: { [TENANT_SETTING]: tenantId } } }) as EntityManager;
+  em.setFilterParams(TENANT_FILTER, { id: tenantId });
+  return em;
+}
+
 /** What pg's Pool and PGlite have in common: a query that resolves with rows. */
 interface NativeClient {
   query(textOrConfig: string | { name: string; text: string; values: unknown[] }, values?: unknown[]): Promise<{ rows: unknown[] }>;
@@ -134,11 +150,7 @@ function wrap(orm: Orm, transport: Database['transport']): Database {
     embedded,
     transport,
     orm,
-    forTenant(tenantId) {
-      const em = orm.em.fork({ session: { variables: { [TENANT_SETTING]: tenantId } } }) as EntityManager;
-      em.setFilterParams(TENANT_FILTER, { id: tenantId });
-      return em;
-    },
+    forTenant: (tenantId) => tenantEntityManager(orm, tenantId),
     unscoped: () => orm.em.fork() as EntityManager,
     async prepared<T>(name: string, text: string, values: unknown[]) {
       const client = (await orm.em.getConnection().getNativeClient()) as NativeClient;
