@@ -4,6 +4,7 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type Database, type Orm, openDatabase, tenantEntityManager } from '../../server/src/db/database.ts';
 import { TENANT_FILTER } from '../../server/src/db/tenancy.ts';
+import { tenantReferences } from '../../server/src/db/tenant-references.ts';
 import { Role } from '../../server/src/access/role.entity.ts';
 import { AuditEvent } from '../../server/src/audit/audit-event.entity.ts';
 import { Session } from '../../server/src/sessions/session.entity.ts';
@@ -30,7 +31,8 @@ beforeAll(async () => {
   b = await signUpTenant(vigil.client());
   for (const tenant of [a, b]) {
     const owner = bearerClient(vigil, tenant.token);
-    await inviteEmployee(owner, 'Employee');
+    const employee = await inviteEmployee(owner, 'Employee');
+    await owner.ok('mutation($id: ID!) { resetUserPassword(userId: $id) { token } }', { id: employee.userId });
     const key = (await owner.ok('mutation { createApiKey(input: { name: "k", permissions: [] }) { key { id } } }')).createApiKey.key.id;
     await owner.ok('mutation($id: ID!) { revokeApiKey(id: $id) { id } }', { id: key });
     await owner.ok('mutation { exportAuditEvents(format: CSV) { url } }');
@@ -118,6 +120,18 @@ const RAW_SQL_PATHS: Record<string, string> = {
   'tenants/settings.ts': 'update session with no tenant predicate: RLS alone scopes it (below)',
 };
 
+/** Runs statements as the application role in a transaction of the tenant, rolled back. */
+const inTransactionOf = <T>(tenantId: string, work: (q: (sql: string, params?: unknown[]) => Promise<any[]>) => Promise<T>) =>
+  asAppRole(vigil, async (q) => {
+    await q('begin');
+    try {
+      await q(`select set_config('app.tenant_id', $1, true)`, [tenantId]);
+      return await work(q);
+    } finally {
+      await q('rollback');
+    }
+  });
+
 const SERVER = join(import.meta.dirname, '../../server/src');
 const RAW_SQL = /\.(execute|prepared)\s*[<(]/;
 
@@ -134,17 +148,6 @@ describe('raw SQL paths: listed, and each walled by row-level security', () => {
     const found = sourceFiles(SERVER).filter((file) => RAW_SQL.test(readFileSync(file, 'utf8'))).map((file) => relative(SERVER, file));
     expect(found.sort()).toEqual(Object.keys(RAW_SQL_PATHS).sort());
   });
-
-  const inTransactionOf = <T>(tenantId: string, work: (q: (sql: string, params?: unknown[]) => Promise<any[]>) => Promise<T>) =>
-    asAppRole(vigil, async (q) => {
-      await q('begin');
-      try {
-        await q(`select set_config('app.tenant_id', $1, true)`, [tenantId]);
-        return await work(q);
-      } finally {
-        await q('rollback');
-      }
-    });
 
   test("statistics: A's overview counts A's journal and none of B's", async () => {
     const ofA = await asOwner(vigil, (q) => q<{ n: number }>('select count(*)::int as n from audit_event where tenant_id = $1', [a.tenantId]));
@@ -237,5 +240,45 @@ describe('a one-connection pool never carries a tenant from one use to the next'
     );
     expect(results.every(Boolean)).toBe(true);
     expect(await leftover(db.unscoped())).toBeFalsy();
+  });
+});
+
+describe('references between rows carry the tenant', () => {
+  test('every reference between tenant-owned rows is a composite foreign key on the tenant', async () => {
+    const references = tenantReferences(vigil.services.db.orm.getMetadata().getAll().values());
+    expect(references.length).toBeGreaterThanOrEqual(12);
+    const keys = await asOwner(vigil, (q) =>
+      q<{ table: string; columns: string[]; referenced: string; referenced_columns: string[] }>(
+        `select c.conrelid::regclass::text as table, c.confrelid::regclass::text as referenced,
+                array(select attname::text from unnest(c.conkey) with ordinality k(n, i) join pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.n order by i) as columns,
+                array(select attname::text from unnest(c.confkey) with ordinality k(n, i) join pg_attribute a on a.attrelid = c.confrelid and a.attnum = k.n order by i) as referenced_columns
+           from pg_constraint c where c.contype = 'f' and c.connamespace = 'public'::regnamespace`,
+      ),
+    );
+    for (const reference of references) {
+      const onColumn = keys.filter((key) => key.table === reference.table && key.columns.includes(reference.column));
+      expect({ reference, keys: onColumn }).toEqual({
+        reference,
+        keys: [{ table: reference.table, columns: ['tenant_id', reference.column], referenced: reference.referencedTable, referenced_columns: ['tenant_id', 'id'] }],
+      });
+    }
+  });
+
+  test("a row of A pointed at a row of B is refused by the database, though foreign-key checks ignore row-level security", async () => {
+    const references = tenantReferences(vigil.services.db.orm.getMetadata().getAll().values());
+    const outcomes: Record<string, string> = {};
+    for (const reference of references) {
+      const [target] = await asOwner(vigil, (q) => q<{ id: string }>(`select id from "${reference.referencedTable}" where tenant_id = $1 limit 1`, [b.tenantId]));
+      const [row] = await asOwner(vigil, (q) => q<{ at: string }>(`select ctid::text as at from "${reference.table}" where tenant_id = $1 limit 1`, [a.tenantId]));
+      if (!target || !row) continue;
+      outcomes[`${reference.table}.${reference.column}`] = await inTransactionOf(a.tenantId, (q) =>
+        q(`update "${reference.table}" set "${reference.column}" = $1 where ctid = $2::tid`, [target.id, row.at]).then(
+          () => 'pointed at B',
+          (error: Error) => (/foreign key/.test(error.message) ? 'refused' : error.message),
+        ),
+      );
+    }
+    expect(Object.keys(outcomes).length).toBeGreaterThanOrEqual(9);
+    expect(Object.entries(outcomes).filter(([, outcome]) => outcome !== 'refused')).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { type GraphQLField, type GraphQLInputType, type GraphQLObjectType, getNamedType, isInputObjectType, isObjectType } from 'graphql';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { schema } from '../../server/src/schema.ts';
-import { APP_ROLE } from '../../server/src/db/tenancy.ts';
+import { APP_ROLE, LOCATOR_ROLE } from '../../server/src/db/tenancy.ts';
 import { asAppRole, asOwner } from '../support/owner-sql.ts';
 import { FILTER_FIELDS, ID_FIELDS, expectCrossTenantWritesRefused, expectIdsOfAnotherTenantNotFound, expectRawSelectsWalled, tenantTables } from '../support/walls.ts';
 import { type TestVigil, startVigil } from '../support/vigil.ts';
@@ -66,6 +66,23 @@ describe('wall 2: row-level security in PostgreSQL', () => {
       ),
     );
     expect(flags.filter((f) => !f.relrowsecurity || !f.relforcerowsecurity)).toEqual([]);
+  });
+
+  test('every tenant table is granted to the application role, and to the locators exactly when its entity is located', async () => {
+    const located = new Set(
+      [...vigil.services.db.orm.getMetadata().getAll().values()]
+        .filter((meta) => meta.policies?.some((policy) => policy.name === `${meta.tableName}_locator`))
+        .map((meta) => meta.tableName),
+    );
+    expect(located.size).toBeGreaterThanOrEqual(9);
+    const tables = await tenantTables(vigil);
+    const grants = await asOwner(vigil, (q) =>
+      q<{ table: string; app: boolean; locator: boolean }>(
+        `select t as table, has_table_privilege($1, t, 'select') as app, has_table_privilege($2, t, 'select') as locator from unnest($3::text[]) t`,
+        [APP_ROLE, LOCATOR_ROLE, `{${tables.join(',')}}`],
+      ),
+    );
+    expect(grants.filter((g) => !g.app || g.locator !== located.has(g.table))).toEqual([]);
   });
 
   test('a raw SELECT with no tenant set sees nothing, and with tenant A sees nothing of B', () => expectRawSelectsWalled(vigil));

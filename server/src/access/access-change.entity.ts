@@ -9,7 +9,7 @@ import { Tenant } from '../tenants/tenant.entity.ts';
  */
 export const AccessChange = defineEntity({
   name: 'AccessChange',
-  ...tenantOwned('access_change'),
+  ...tenantOwned('access_change', { located: true }),
   indexes: [{ properties: ['recordedAt'] }],
   properties: {
     id: p.uuid().primary(),

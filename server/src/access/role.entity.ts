@@ -4,7 +4,7 @@ import { Tenant } from '../tenants/tenant.entity.ts';
 
 export const Role = defineEntity({
   name: 'Role',
-  ...tenantOwned('role'),
+  ...tenantOwned('role', { located: true }),
   uniques: [{ properties: ['tenant', 'name'] }],
   properties: {
     id: p.uuid().primary(),

@@ -6,7 +6,7 @@ import { User } from '../users/user.entity.ts';
 /** An integrator's credential. Acts for its creator, never beyond the creator's current rights. */
 export const ApiKey = defineEntity({
   name: 'ApiKey',
-  ...tenantOwned('api_key'),
+  ...tenantOwned('api_key', { located: true }),
   indexes: [{ properties: ['tenant', 'user'] }],
   properties: {
     id: p.uuid().primary(),

@@ -15,22 +15,8 @@ export const APP_ROLE = 'vigil_app';
  */
 export const LOCATOR_ROLE = 'vigil_locator';
 
-/** The tables the locator functions read, each with a SELECT policy for LOCATOR_ROLE alone. */
-const LOCATED_TABLES = new Set(['tenant', 'app_user', 'role', 'session', 'api_key', 'invitation', 'sign_in_challenge', 'password_reset', 'access_change']);
-
 // An unset or empty setting compares as NULL, so a query without a tenant sees no rows at all.
 const currentTenant = `nullif(current_setting('${TENANT_SETTING}', true), '')::uuid`;
-
-/**
- * Wall 2: PostgreSQL row-level security, forced on the owner too, keyed by the tenant setting.
- * Wall 1 is the `tenant` filter each tenant-owned entity declares next to it.
- */
-export function tenantPolicy(table: string, column: 'tenant' | 'id' = 'tenant'): PolicyDef[] {
-  const predicate = (columns: Record<string, string>) => `${columns[column]} = ${currentTenant}`;
-  const isolation: PolicyDef = { name: `${table}_tenant_isolation`, using: predicate, check: predicate };
-  if (!LOCATED_TABLES.has(table)) return [isolation];
-  return [isolation, { name: `${table}_locator`, command: 'select', roles: [LOCATOR_ROLE], using: 'true' }];
-}
 
 export interface TenantFilterArgs {
   id: string;
@@ -38,17 +24,30 @@ export interface TenantFilterArgs {
 
 export const TENANT_FILTER = 'tenant';
 
+export interface Tenancy {
+  /** The tenant table itself keys on its id; every other table on tenant_id. */
+  keyedBy?: 'tenant' | 'id';
+  /**
+   * Read by the locator functions (SECURITY DEFINER, owned by LOCATOR_ROLE): the table gets a SELECT policy
+   * for that role alone, and its migration grants it SELECT (tenantTableAccess).
+   */
+  located?: boolean;
+}
+
 /**
  * A tenant-owned entity's tenancy, both walls in one: `...tenantOwned('table')` in its defineEntity. The
- * ORM filter (wall 1, on by default, failing closed without a tenant) and forced row-level security with its
- * policies (wall 2). The tenant table itself keys on its id.
+ * ORM filter (wall 1, on by default, failing closed without a tenant) and PostgreSQL row-level security,
+ * forced on the owner too and keyed by the tenant setting (wall 2), with the locators' policy when located.
  */
-export function tenantOwned(table: string, column: 'tenant' | 'id' = 'tenant') {
+export function tenantOwned(table: string, { keyedBy = 'tenant', located = false }: Tenancy = {}) {
+  const predicate = (columns: Record<string, string>) => `${columns[keyedBy]} = ${currentTenant}`;
+  const isolation: PolicyDef = { name: `${table}_tenant_isolation`, using: predicate, check: predicate };
+  const locator: PolicyDef = { name: `${table}_locator`, command: 'select', roles: [LOCATOR_ROLE], using: 'true' };
   return {
     rowLevelSecurity: 'force' as const,
-    policies: tenantPolicy(table, column),
+    policies: located ? [isolation, locator] : [isolation],
     filters: {
-      [TENANT_FILTER]: { name: TENANT_FILTER, cond: (args: TenantFilterArgs) => (column === 'id' ? { id: args.id } : { tenant: args.id }), default: true },
+      [TENANT_FILTER]: { name: TENANT_FILTER, cond: (args: TenantFilterArgs) => (keyedBy === 'id' ? { id: args.id } : { tenant: args.id }), default: true },
     },
   };
 }

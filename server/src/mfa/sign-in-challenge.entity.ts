@@ -6,7 +6,7 @@ import { User } from '../users/user.entity.ts';
 /** Proof that the password was right, waiting for the confirmation code. Single use, five minutes. */
 export const SignInChallenge = defineEntity({
   name: 'SignInChallenge',
-  ...tenantOwned('sign_in_challenge'),
+  ...tenantOwned('sign_in_challenge', { located: true }),
   properties: {
     id: p.uuid().primary(),
     tenant: () => p.manyToOne(Tenant),

@@ -15,7 +15,7 @@ export type SessionEndReason = (typeof SESSION_END_REASONS)[number];
 
 export const Session = defineEntity({
   name: 'Session',
-  ...tenantOwned('session'),
+  ...tenantOwned('session', { located: true }),
   indexes: [{ properties: ['tenant', 'user'] }],
   properties: {
     id: p.uuid().primary(),

@@ -3,7 +3,7 @@ import { tenantOwned } from '../db/tenancy.ts';
 
 export const Tenant = defineEntity({
   name: 'Tenant',
-  ...tenantOwned('tenant', 'id'),
+  ...tenantOwned('tenant', { keyedBy: 'id', located: true }),
   properties: {
     id: p.uuid().primary(),
     slug: p.string().length(63).unique(),

@@ -7,7 +7,7 @@ import { User } from './user.entity.ts';
 /** A one-time invitation for an employee: random token stored as SHA-256, 72 hours, single use. */
 export const Invitation = defineEntity({
   name: 'Invitation',
-  ...tenantOwned('invitation'),
+  ...tenantOwned('invitation', { located: true }),
   indexes: [{ properties: ['tenant', 'email'] }],
   properties: {
     id: p.uuid().primary(),

@@ -6,7 +6,7 @@ import { User } from './user.entity.ts';
 /** An owner's reset of an employee's password: random token stored as SHA-256, 24 hours, single use. */
 export const PasswordReset = defineEntity({
   name: 'PasswordReset',
-  ...tenantOwned('password_reset'),
+  ...tenantOwned('password_reset', { located: true }),
   properties: {
     id: p.uuid().primary(),
     tenant: () => p.manyToOne(Tenant),

@@ -6,7 +6,7 @@ import { Tenant } from '../tenants/tenant.entity.ts';
 export const User = defineEntity({
   name: 'User',
   tableName: 'app_user',
-  ...tenantOwned('app_user'),
+  ...tenantOwned('app_user', { located: true }),
   uniques: [{ properties: ['tenant', 'email'] }],
   properties: {
     id: p.uuid().primary(),

@@ -1,5 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 import { handToLocator } from './locator-ownership.ts';
+import { tenantTableAccess } from './tenant-table.ts';
 
 const APP_ROLE = 'vigil_app';
 
@@ -21,8 +22,7 @@ export class Migration20261201224659_access_change extends Migration {
     this.addSql(`alter table "access_change" force row level security;`);
     this.addSql(`create policy "access_change_tenant_isolation" on "access_change" using (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid) with check (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid);`);
     this.addSql(`create policy "access_change_locator" on "access_change" for select to "vigil_locator" using (true);`);
-    this.addSql(`grant select, insert, delete on access_change to ${APP_ROLE};`);
-    this.addSql(`grant select on access_change to vigil_locator;`);
+    for (const statement of tenantTableAccess('access_change', { app: ['select', 'insert', 'delete'], located: true })) this.addSql(statement);
     this.addSql(`create function vigil_recent_access_changes(p_tenants uuid[], p_window_seconds int)
       returns table (id uuid, tenant_id uuid, signal jsonb) language sql stable
       security definer set search_path = pg_catalog, public as $$
