@@ -61,14 +61,15 @@ export function auditOrigin(ctx: Pick<Context, 'meta' | 'viewer'>): AuditOrigin 
   };
 }
 
-/** The caller, for resolvers whose scope already required one. */
-export function viewerOf(ctx: Context): Viewer {
-  if (!ctx.viewer) throw clientError(ErrorCode.UNAUTHENTICATED);
-  return ctx.viewer;
+/** The caller, for resolvers whose scope already required one (a request's context or a unit of work). */
+export function viewerOf(holder: { viewer: Viewer | null }): Viewer {
+  if (!holder.viewer) throw clientError(ErrorCode.UNAUTHENTICATED);
+  return holder.viewer;
 }
 
-export function sessionViewerOf(ctx: Context): SessionViewer {
-  const viewer = viewerOf(ctx);
+/** The caller of what only a signed-in person, not an API key, may do. */
+export function sessionViewerOf(holder: { viewer: Viewer | null }): SessionViewer {
+  const viewer = viewerOf(holder);
   if (viewer.kind !== 'session') throw clientError(ErrorCode.FORBIDDEN, 'An API key cannot do this.');
   return viewer;
 }

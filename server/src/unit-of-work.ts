@@ -1,38 +1,70 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
 import { type AccessSignal, publishAccessSignal, recordAccessChanges } from './access/access-signals.ts';
+import type { Viewer } from './access/viewer.ts';
 import { publishAuditEvents } from './audit/feed.ts';
 import { type AuditOrigin, JournalWriter } from './audit/journal.ts';
+import { type Context, auditOrigin, viewerOf } from './context.ts';
 import type { Services } from './services.ts';
 
-export interface Work {
+/**
+ * What a rule works with: one transaction of one tenant, its journal, the caller it acts for, the
+ * instant it began (one reading of the injected clock) and the services. Rules take `(work, input)`.
+ */
+export interface Work<V extends Viewer | null = Viewer | null> {
   em: EntityManager;
   journal: JournalWriter;
   /** Queues a signal that access changed; sent only if the transaction commits. */
   signal(signal: Omit<AccessSignal, 'tenantId' | 'id'>): void;
+  /** The caller; null for the system (jobs, expiry) and for sign-in before a session exists. */
+  viewer: V;
+  now: Date;
+  services: Services;
+}
+
+/** The work of a signed-in caller (a session or an API key): what the rules behind resolvers take. */
+export type ViewerWork = Work<Viewer>;
+
+export interface TenantTransaction<V extends Viewer | null> {
+  tenantId: string;
+  origin: AuditOrigin;
+  viewer: V;
+  /** The request's EntityManager, when the rule's reads must land in its identity map (see auditEvents). */
+  em?: EntityManager;
 }
 
 /**
  * Runs one change and its audit events in a single transaction of one tenant; the events and access
  * signals are published only once the transaction has committed, and the signals are also written in it.
  */
-export async function inTenantTransaction<T>(
+export async function inTenantTransaction<T, V extends Viewer | null = null>(
   services: Services,
-  tenantId: string,
-  origin: AuditOrigin,
-  work: (w: Work) => Promise<T>,
-  em: EntityManager = services.db.forTenant(tenantId),
+  { tenantId, origin, viewer, em = services.db.forTenant(tenantId) }: TenantTransaction<V>,
+  rule: (work: Work<V>) => Promise<T>,
 ): Promise<T> {
   let journal: JournalWriter | undefined;
   const signals: AccessSignal[] = [];
+  const now = services.clock.now();
   const result = await em.transactional(async (txEm) => {
     journal = new JournalWriter(txEm, tenantId, origin, services.clock);
     signals.length = 0;
-    const outcome = await work({ em: txEm, journal, signal: (s) => signals.push({ ...s, tenantId, id: randomUUID() }) });
+    const outcome = await rule({ em: txEm, journal, viewer, now, services, signal: (s) => signals.push({ ...s, tenantId, id: randomUUID() }) });
     await recordAccessChanges(txEm, tenantId, signals);
     return outcome;
   });
   if (journal) publishAuditEvents(services.bus, journal.recorded);
   for (const signal of signals) publishAccessSignal(services.bus, signal);
   return result;
+}
+
+/** How a resolver (or a route) runs a rule: as its caller, in one transaction of the caller's tenant. */
+export function asViewer<I, T>(
+  ctx: Pick<Context, 'services' | 'meta' | 'viewer'> & { em?: EntityManager | null },
+  rule: (work: ViewerWork, input: I) => Promise<T>,
+  input: I,
+  { requestEm = false }: { requestEm?: boolean } = {},
+): Promise<T> {
+  const viewer = viewerOf(ctx);
+  const em = requestEm && ctx.em ? ctx.em : undefined;
+  return inTenantTransaction(ctx.services, { tenantId: viewer.tenantId, origin: auditOrigin(ctx), viewer, em }, (work) => rule(work, input));
 }

@@ -91,7 +91,7 @@ describe('tamper evidence', () => {
     const owner = await signUpTenant(vigil.client());
     const mimic = `"seq":${Number.MIN_SAFE_INTEGER}`;
     const origin = { actorType: 'system' as const, actorId: null, sessionId: null, ip: null, userAgent: `agent ${mimic}` };
-    const recorded = await inTenantTransaction(vigil.services, owner.tenantId, origin, ({ journal }) =>
+    const recorded = await inTenantTransaction(vigil.services, { tenantId: owner.tenantId, origin, viewer: null }, ({ journal }) =>
       journal.record({ action: testAction('test.mimic'), details: { seq: Number.MIN_SAFE_INTEGER, note: mimic, nested: { seq: 1 } } }),
     );
     expect(recorded.seq).toBeGreaterThan(1);

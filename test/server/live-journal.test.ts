@@ -38,7 +38,7 @@ describe('the live journal', () => {
     await waitFor(async () => (await auditRows(vigil, owner.tenantId)).some((r) => r.action === 'audit.stream_opened'));
     const origin = { actorType: 'system' as const, actorId: null, sessionId: null, ip: null, userAgent: null };
     await expect(
-      inTenantTransaction(vigil.services, owner.tenantId, origin, async ({ journal }) => {
+      inTenantTransaction(vigil.services, { tenantId: owner.tenantId, origin, viewer: null }, async ({ journal }) => {
         await journal.record({ action: testAction('test.rolled_back') });
         throw new Error('the change failed');
       }),
@@ -88,7 +88,7 @@ describe('the live journal', () => {
     await waitFor(async () => (await auditRows(vigil, owner.tenantId)).some((r) => r.action === 'audit.stream_opened'));
     const lostBus = { ...vigil.services.bus, publish: () => {} };
     const origin = { actorType: 'system' as const, actorId: null, sessionId: null, ip: null, userAgent: null };
-    await inTenantTransaction({ ...vigil.services, bus: lostBus }, owner.tenantId, origin, ({ journal }) => journal.record({ action: testAction('test.lost') }));
+    await inTenantTransaction({ ...vigil.services, bus: lostBus }, { tenantId: owner.tenantId, origin, viewer: null }, ({ journal }) => journal.record({ action: testAction('test.lost') }));
     await writeEvents(vigil, owner.tenantId, 1);
     const items = await feed.until((all) => all.length >= 2);
     expect(items.map((i) => i.auditEvents.action)).toEqual(['test.lost', 'test.marker']);
@@ -118,7 +118,7 @@ describe('the live journal', () => {
     const filler = 'x'.repeat(16_000);
     const writers = Array.from({ length: 8 }, async (_, w) => {
       for (let i = 0; i < 125; i++) {
-        await inTenantTransaction(vigil.services, owner.tenantId, origin, ({ journal }) =>
+        await inTenantTransaction(vigil.services, { tenantId: owner.tenantId, origin, viewer: null }, ({ journal }) =>
           journal.record({ action: testAction('test.bulky'), details: { w, i, filler } }),
         );
       }

@@ -15,6 +15,6 @@ export async function writeEvents(vigil: TestVigil | { services: TestVigil['serv
   const action = testAction(marker);
   const origin = { actorType: 'system' as const, actorId: null, sessionId: null, ip: null, userAgent: null };
   for (let i = 0; i < count; i++) {
-    await inTenantTransaction(vigil.services, tenantId, origin, ({ journal }) => journal.record({ action, details: { i } }));
+    await inTenantTransaction(vigil.services, { tenantId, origin, viewer: null }, ({ journal }) => journal.record({ action, details: { i } }));
   }
 }

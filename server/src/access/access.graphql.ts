@@ -1,6 +1,6 @@
 import { builder } from '../builder.ts';
-import { auditOrigin, tenantEmOf, viewerOf } from '../context.ts';
-import { inTenantTransaction } from '../unit-of-work.ts';
+import { tenantEmOf } from '../context.ts';
+import { asViewer } from '../unit-of-work.ts';
 import { withoutNulls } from '../validation.ts';
 import { ALL_PERMISSIONS } from './permissions.ts';
 import { PermissionRef, RoleRef } from './role.graphql.ts';
@@ -39,30 +39,19 @@ builder.mutationFields((t) => ({
     type: RoleRef,
     authScopes: { permission: 'roles.manage' },
     args: { input: t.arg({ type: RoleInput, required: true }) },
-    resolve: (_root, { input }, ctx) => {
-      const viewer = viewerOf(ctx);
-      return inTenantTransaction(ctx.services, viewer.tenantId, auditOrigin(ctx), (work) => createRole(work, viewer, input, ctx.services.clock.now()));
-    },
+    resolve: (_root, { input }, ctx) => asViewer(ctx, createRole, input),
   }),
   updateRole: t.field({
     type: RoleRef,
     description: 'Takes effect on the next request of everyone holding the role.',
     authScopes: { permission: 'roles.manage' },
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: RoleChanges, required: true }) },
-    resolve: (_root, args, ctx) => {
-      const viewer = viewerOf(ctx);
-      return inTenantTransaction(ctx.services, viewer.tenantId, auditOrigin(ctx), (work) =>
-        updateRole(work, viewer, String(args.id), withoutNulls(args.input), ctx.services.clock.now()),
-      );
-    },
+    resolve: (_root, args, ctx) => asViewer(ctx, updateRole, { id: String(args.id), changes: withoutNulls(args.input) }),
   }),
   deleteRole: t.field({
     type: RoleRef,
     authScopes: { permission: 'roles.manage' },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => {
-      const viewer = viewerOf(ctx);
-      return inTenantTransaction(ctx.services, viewer.tenantId, auditOrigin(ctx), (work) => deleteRole(work, String(args.id)));
-    },
+    resolve: (_root, args, ctx) => asViewer(ctx, deleteRole, String(args.id)),
   }),
 }));

@@ -6,7 +6,7 @@ import { badInput, conflict, forbidden, notFound } from '../errors.ts';
 import { forceRotation } from '../sessions/session-management.ts';
 import type { Tenant } from '../tenants/tenant.entity.ts';
 import { isUuid } from '../tokens.ts';
-import type { Work } from '../unit-of-work.ts';
+import type { ViewerWork, Work } from '../unit-of-work.ts';
 import { User } from '../users/user.entity.ts';
 import { fields, parseInput } from '../validation.ts';
 import { BUILT_IN_ROLES, type BuiltInRoleKey, isPermission } from './permissions.ts';
@@ -55,7 +55,8 @@ export function assertNotOwnerRole(role: Role): void {
   if (role.builtIn === 'owner') throw forbidden('The Owner role cannot be changed or assigned here.');
 }
 
-export async function createRole(work: Work, viewer: Viewer, input: unknown, now: Date): Promise<Role> {
+export async function createRole(work: ViewerWork, input: unknown): Promise<Role> {
+  const { viewer, now } = work;
   const data = parseInput(RoleSchema, input);
   assertCanGrant(viewer, data.permissions);
   const role = work.em.create(Role, {
@@ -73,10 +74,11 @@ export async function createRole(work: Work, viewer: Viewer, input: unknown, now
   return role;
 }
 
-export async function updateRole(work: Work, viewer: Viewer, roleId: string, input: unknown, now: Date): Promise<Role> {
-  const role = await findRoleOrNotFound(work.em, roleId);
+export async function updateRole(work: ViewerWork, { id, changes }: { id: string; changes: unknown }): Promise<Role> {
+  const { viewer, now } = work;
+  const role = await findRoleOrNotFound(work.em, id);
   assertNotOwnerRole(role);
-  const data = parseInput(RoleSchema.partial(), input);
+  const data = parseInput(RoleSchema.partial(), changes);
   const before = [...role.permissions];
   if (data.permissions) {
     const added = data.permissions.filter((p) => !before.includes(p));
@@ -103,8 +105,8 @@ export async function updateRole(work: Work, viewer: Viewer, roleId: string, inp
   return role;
 }
 
-export async function deleteRole(work: Work, roleId: string): Promise<Role> {
-  const role = await findRoleOrNotFound(work.em, roleId);
+export async function deleteRole(work: ViewerWork, id: string): Promise<Role> {
+  const role = await findRoleOrNotFound(work.em, id);
   if (role.builtIn) throw forbidden('Built-in roles cannot be deleted.');
   if ((await work.em.count(User, { role: role.id })) > 0) throw conflict('Employees still hold this role: give them another one first.');
   await work.journal.record({ action: 'role.deleted', target: { type: 'role', id: role.id }, details: { name: role.name, permissions: role.permissions } });

@@ -1,10 +1,10 @@
 import { wrap } from '@mikro-orm/core';
 import { builder } from '../builder.ts';
-import { auditOrigin, sessionViewerOf, tenantEmOf, viewerOf } from '../context.ts';
-import { inTenantTransaction } from '../unit-of-work.ts';
+import { tenantEmOf, viewerOf } from '../context.ts';
+import { asViewer } from '../unit-of-work.ts';
 import { UserRef } from '../users/user.graphql.ts';
 import type { ApiKey } from './api-key.entity.ts';
-import { createApiKey, findManageableKey, isUsable, listApiKeys, revealRotatedApiKey, revokeApiKey, rotateApiKey } from './api-keys.ts';
+import { createApiKey, isUsable, listApiKeys, revealRotatedApiKey, revokeManagedKey, rotateManagedKey } from './api-keys.ts';
 
 const MANAGE_KEYS = ['api_keys.manage_own', 'api_keys.manage_all'] as const;
 
@@ -75,53 +75,33 @@ builder.queryField('apiKeys', (t) =>
   }),
 );
 
-// Key management needs a signed-in person: an API key cannot create, rotate or reveal keys.
+// Key management needs a signed-in person (the rules check it too): an API key cannot create, rotate or reveal keys.
 builder.mutationFields((t) => ({
   createApiKey: t.field({
     type: ApiKeySecretRef,
     authScopes: { $all: { session: true, permission: 'api_keys.manage_own' } },
     args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
-    resolve: (_root, { input }, ctx) => {
-      const viewer = sessionViewerOf(ctx);
-      return inTenantTransaction(ctx.services, viewer.tenantId, auditOrigin(ctx), (work) => createApiKey(work, viewer, input, ctx.services.clock.now()));
-    },
+    resolve: (_root, { input }, ctx) => asViewer(ctx, createApiKey, input),
   }),
   rotateApiKey: t.field({
     type: ApiKeySecretRef,
     description: 'A successor with a new secret; the old one keeps working for graceSeconds (default 0, at most 86400).',
     authScopes: { $all: { session: true, anyPermission: MANAGE_KEYS } },
     args: { id: t.arg.id({ required: true }), graceSeconds: t.arg.int({ defaultValue: 0 }) },
-    resolve: (_root, args, ctx) => {
-      const viewer = sessionViewerOf(ctx);
-      return inTenantTransaction(ctx.services, viewer.tenantId, auditOrigin(ctx), async (work) => {
-        const key = await findManageableKey(work.em, viewer, String(args.id));
-        const { successor, secret } = await rotateApiKey(work, key, args.graceSeconds ?? 0, ctx.services.clock.now());
-        return { key: successor, secret };
-      });
-    },
+    resolve: (_root, args, ctx) => asViewer(ctx, rotateManagedKey, { id: String(args.id), graceSeconds: args.graceSeconds ?? 0 }),
   }),
   revokeApiKey: t.field({
     type: ApiKeyRef,
     description: 'Stops the key at once.',
     authScopes: { anyPermission: MANAGE_KEYS },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => {
-      const viewer = viewerOf(ctx);
-      return inTenantTransaction(ctx.services, viewer.tenantId, auditOrigin(ctx), async (work) =>
-        revokeApiKey(work, await findManageableKey(work.em, viewer, String(args.id)), ctx.services.clock.now()),
-      );
-    },
+    resolve: (_root, args, ctx) => asViewer(ctx, revokeManagedKey, String(args.id)),
   }),
   revealRotatedApiKey: t.field({
     type: ApiKeySecretRef,
     description: 'The new secret of one of your keys that Vigil rotated: shown exactly once.',
     authScopes: { session: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => {
-      const viewer = sessionViewerOf(ctx);
-      return inTenantTransaction(ctx.services, viewer.tenantId, auditOrigin(ctx), (work) =>
-        revealRotatedApiKey(work, viewer, String(args.id), ctx.services.keys, ctx.services.clock.now()),
-      );
-    },
+    resolve: (_root, args, ctx) => asViewer(ctx, revealRotatedApiKey, String(args.id)),
   }),
 }));

@@ -3,10 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { isPermission, type Permission } from '../access/permissions.ts';
 import type { Viewer } from '../access/viewer.ts';
+import { sessionViewerOf } from '../context.ts';
 import { badInput, conflict, notFound } from '../errors.ts';
-import type { ServerKeys } from '../server-keys.ts';
 import { isUuid } from '../tokens.ts';
-import type { Work } from '../unit-of-work.ts';
+import type { ViewerWork, Work } from '../unit-of-work.ts';
 import { fields, parseInput } from '../validation.ts';
 import { ApiKey } from './api-key.entity.ts';
 import { mintApiKey } from './api-key-token.ts';
@@ -25,8 +25,13 @@ export interface IssuedKey {
   secret: string;
 }
 
-/** A key holds a subset of its creator's permissions, checked now and again at every use. */
-export async function createApiKey(work: Work, viewer: Viewer, input: unknown, now: Date): Promise<IssuedKey> {
+/**
+ * A key holds a subset of its creator's permissions, checked now and again at every use. Key management
+ * needs a signed-in person: an API key cannot create, rotate or reveal keys.
+ */
+export async function createApiKey(work: ViewerWork, input: unknown): Promise<IssuedKey> {
+  const viewer = sessionViewerOf(work);
+  const { now } = work;
   const data = parseInput(CreateSchema, input);
   const unknown = data.permissions.filter((p) => !isPermission(p));
   const beyond = data.permissions.filter((p) => isPermission(p) && !viewer.permissions.has(p));
@@ -116,13 +121,8 @@ export interface Rotation {
  * A successor with a new secret and the same name, permissions and lifetime; the old key keeps
  * working for graceSeconds (0: stops at once).
  */
-export async function rotateApiKey(
-  work: Work,
-  key: ApiKey,
-  graceSeconds: number,
-  now: Date,
-  how: { auto?: boolean; keys?: ServerKeys; reason?: string } = {},
-): Promise<Rotation> {
+export async function rotateApiKey(work: Work, key: ApiKey, graceSeconds: number, how: { auto?: boolean; reason?: string } = {}): Promise<Rotation> {
+  const { now } = work;
   if (!Number.isInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > MAX_ROTATION_GRACE_SECONDS) {
     throw badInput([{ field: 'graceSeconds', message: `Between 0 and ${MAX_ROTATION_GRACE_SECONDS} seconds.` }]);
   }
@@ -137,7 +137,8 @@ export async function rotateApiKey(
     rotatedFromId: key.id,
     autoRotated: how.auto,
   });
-  if (how.keys) successor.pendingSecretEnc = how.keys.encrypt(secret);
+  // An automatic rotation keeps the new secret, encrypted, until the owner reveals it.
+  if (how.auto) successor.pendingSecretEnc = work.services.keys.encrypt(secret);
   const validUntil = new Date(now.getTime() + graceSeconds * 1000);
   // Conditional: of two rotations racing (two instances, two clicks), exactly one wins.
   const claimed = await work.em.nativeUpdate(ApiKey, { id: key.id, rotatedToId: null, revokedAt: null }, { rotatedToId: successor.id, validUntil });
@@ -153,9 +154,9 @@ export async function rotateApiKey(
   return { successor, secret };
 }
 
-export async function revokeApiKey(work: Work, key: ApiKey, now: Date, reason = 'revoked'): Promise<ApiKey> {
+export async function revokeApiKey(work: Work, key: ApiKey, reason = 'revoked'): Promise<ApiKey> {
   if (!key.revokedAt) {
-    key.revokedAt = now;
+    key.revokedAt = work.now;
     key.revokeReason = reason;
     await work.em.flush();
     await work.journal.record({ action: 'api_key.revoked', target: { type: 'api_key', id: key.id }, details: { reason, prefix: key.prefix } });
@@ -164,12 +165,24 @@ export async function revokeApiKey(work: Work, key: ApiKey, now: Date, reason = 
   return key;
 }
 
+/** Rotation asked for by a person, of a key they may manage. */
+export async function rotateManagedKey(work: ViewerWork, { id, graceSeconds }: { id: string; graceSeconds: number }): Promise<IssuedKey> {
+  const key = await findManageableKey(work.em, sessionViewerOf(work), id);
+  const { successor, secret } = await rotateApiKey(work, key, graceSeconds);
+  return { key: successor, secret };
+}
+
+export async function revokeManagedKey(work: ViewerWork, id: string): Promise<ApiKey> {
+  return revokeApiKey(work, await findManageableKey(work.em, work.viewer, id));
+}
+
 /** The secret of an automatically rotated key, to its owner, exactly once. */
-export async function revealRotatedApiKey(work: Work, viewer: Viewer, id: string, keys: ServerKeys, now: Date): Promise<IssuedKey> {
+export async function revealRotatedApiKey(work: ViewerWork, id: string): Promise<IssuedKey> {
+  const viewer = sessionViewerOf(work);
   const key = isUuid(id) ? await work.em.findOne(ApiKey, { id, user: viewer.user.id }, { populate: ['user'] }) : null;
   if (!key || !key.pendingSecretEnc) throw notFound();
-  const secret = keys.decrypt(key.pendingSecretEnc);
-  const claimed = await work.em.nativeUpdate(ApiKey, { id: key.id, pendingSecretEnc: { $ne: null } }, { pendingSecretEnc: null, revealedAt: now });
+  const secret = work.services.keys.decrypt(key.pendingSecretEnc);
+  const claimed = await work.em.nativeUpdate(ApiKey, { id: key.id, pendingSecretEnc: { $ne: null } }, { pendingSecretEnc: null, revealedAt: work.now });
   if (claimed !== 1) throw notFound();
   await work.journal.record({ action: 'api_key.revealed', target: { type: 'api_key', id: key.id } });
   return { key, secret };
@@ -179,12 +192,12 @@ export async function revealRotatedApiKey(work: Work, viewer: Viewer, id: string
  * After the user's password changes, every key of theirs is rotated at once, with no grace (the seeds:
  * the key changes with the password); the new secrets wait for the owner to reveal them.
  */
-export async function rotateKeysOfUser(work: Work, userId: string, keys: ServerKeys, now: Date, reason: string): Promise<void> {
+export async function rotateKeysOfUser(work: Work, userId: string, reason: string): Promise<void> {
   const live = await work.em.find(ApiKey, { user: userId, revokedAt: null, rotatedToId: null }, { populate: ['user'] });
-  for (const key of live.filter((k) => isUsable(k, now))) await rotateApiKey(work, key, 0, now, { auto: true, keys, reason });
+  for (const key of live.filter((k) => isUsable(k, work.now))) await rotateApiKey(work, key, 0, { auto: true, reason });
 }
 
-export async function revokeKeysOfUser(work: Work, userId: string, now: Date, reason: string): Promise<void> {
+export async function revokeKeysOfUser(work: Work, userId: string, reason: string): Promise<void> {
   const live = await work.em.find(ApiKey, { user: userId, revokedAt: null });
-  for (const key of live) await revokeApiKey(work, key, now, reason);
+  for (const key of live) await revokeApiKey(work, key, reason);
 }

@@ -65,7 +65,7 @@ async function reportUseAfterRevocation(services: Services, tenantId: string, ke
   const recent = await services.db.forTenant(tenantId).count(AuditEvent, { action: USED_AFTER_REVOCATION, targetId: key.id, occurredAt: { $gt: since } });
   if (recent > 0) return;
   const origin = { actorType: 'api_key' as const, actorId: key.user.id, apiKeyId: key.id, sessionId: null, ip: meta.ip, userAgent: meta.userAgent };
-  await inTenantTransaction(services, tenantId, origin, ({ journal }) =>
+  await inTenantTransaction(services, { tenantId, origin, viewer: null }, ({ journal }) =>
     journal.record({ action: USED_AFTER_REVOCATION, outcome: 'denied', target: { type: 'api_key', id: key.id }, details: { prefix: key.prefix } }),
   );
 }

@@ -2,6 +2,7 @@ import { ErrorCode } from '../errors.ts';
 import { claimLease } from '../jobs/lease.ts';
 import type { Services } from '../services.ts';
 import { Tenant } from '../tenants/tenant.entity.ts';
+import { SYSTEM_ORIGIN } from '../audit/journal.ts';
 import { inTenantTransaction } from '../unit-of-work.ts';
 import { ApiKey } from './api-key.entity.ts';
 import { isUsable, rotateApiKey } from './api-keys.ts';
@@ -9,8 +10,6 @@ import { isUsable, rotateApiKey } from './api-keys.ts';
 export const ROTATION_JOB = 'api_key_auto_rotation';
 /** The old secret of an automatically rotated key keeps working this long, so integrations can switch. */
 export const AUTO_ROTATION_GRACE_SECONDS = 24 * 60 * 60;
-
-const SYSTEM = { actorType: 'system' as const, actorId: null, sessionId: null, ip: null, userAgent: null };
 
 /**
  * Rotates every key older than its tenant's maximum age (the seeds: changed automatically when not
@@ -27,8 +26,8 @@ export async function rotateAgedApiKeys(services: Services, leaseSeconds: number
     const due = await em.find(ApiKey, { revokedAt: null, rotatedToId: null, createdAt: { $lte: cutoff } }, { populate: ['user'] });
     for (const key of due.filter((k) => isUsable(k, now))) {
       try {
-        await inTenantTransaction(services, tenantId, SYSTEM, (work) =>
-          rotateApiKey(work, key, AUTO_ROTATION_GRACE_SECONDS, now, { auto: true, keys: services.keys, reason: 'max_age' }),
+        await inTenantTransaction(services, { tenantId, origin: SYSTEM_ORIGIN, viewer: null }, (work) =>
+          rotateApiKey(work, key, AUTO_ROTATION_GRACE_SECONDS, { auto: true, reason: 'max_age' }),
         );
         rotated += 1;
       } catch (error) {

@@ -1,7 +1,7 @@
 import { builder, enumOf } from '../builder.ts';
-import { auditOrigin, viewerOf } from '../context.ts';
+import { viewerOf } from '../context.ts';
 import type { Context } from '../context.ts';
-import { inTenantTransaction } from '../unit-of-work.ts';
+import { asViewer } from '../unit-of-work.ts';
 import { parseInput } from '../validation.ts';
 import { SESSION_EVENT_KINDS, actionsWhere, sessionEventKind } from './actions.ts';
 import { AuditEventFilter, AuditEventRef } from './audit.graphql.ts';
@@ -30,9 +30,7 @@ const SessionEventRef = builder.objectRef<AuditRecord>('SessionEvent').implement
 async function openStream(ctx: Context, filter: unknown, afterSeq: number | null | undefined, stream: 'audit' | 'session') {
   const viewer = viewerOf(ctx);
   const parsed = parseInput(AuditFilterSchema, filter ?? {});
-  await inTenantTransaction(ctx.services, viewer.tenantId, auditOrigin(ctx), ({ journal }) =>
-    journal.record({ action: 'audit.stream_opened', details: { stream, afterSeq: afterSeq ?? null, filter: filter ?? {} } }),
-  );
+  await asViewer(ctx, ({ journal }, details) => journal.record({ action: 'audit.stream_opened', details }), { stream, afterSeq: afterSeq ?? null, filter: filter ?? {} });
   return new LiveAuditStream(ctx.services, viewer.tenantId, { afterSeq: afterSeq ?? null, filter: parsed });
 }
 

@@ -1,12 +1,10 @@
 import { builder, enumOf } from '../builder.ts';
-import { auditOrigin, tenantEmOf, viewerOf } from '../context.ts';
-import { inTenantTransaction } from '../unit-of-work.ts';
-import { parseInput } from '../validation.ts';
+import { tenantEmOf, viewerOf } from '../context.ts';
+import { asViewer } from '../unit-of-work.ts';
 import { AuditEventFilter } from './audit.graphql.ts';
 import { EXPORT_FORMATS, type AuditExport } from './audit-export.entity.ts';
 import { type Checkpoint, verifiedCheckpoints } from './checkpoints.ts';
 import { EXPORT_SCOPES, exportPath, prepareExport } from './export.ts';
-import { AuditFilterSchema } from './search.ts';
 import { auditStatistics, type AuditStatistics, type TimeBucket } from './statistics.ts';
 import { type ChainReport, verifyChain } from './verify.ts';
 
@@ -95,12 +93,6 @@ builder.mutationField('exportAuditEvents', (t) =>
     description: 'Prepares a CSV or JSONL export of the events matching the filter; the download is journalled.',
     authScopes: EXPORT_SCOPES,
     args: { filter: t.arg({ type: AuditEventFilter }), format: t.arg({ type: FormatEnum, required: true }) },
-    resolve: (_root, args, ctx) => {
-      const viewer = viewerOf(ctx);
-      parseInput(AuditFilterSchema, args.filter ?? {});
-      return inTenantTransaction(ctx.services, viewer.tenantId, auditOrigin(ctx), (work) =>
-        prepareExport(work, viewer, args.filter ?? {}, args.format, ctx.services.clock.now()),
-      );
-    },
+    resolve: (_root, args, ctx) => asViewer(ctx, prepareExport, { filter: args.filter ?? {}, format: args.format }),
   }),
 );

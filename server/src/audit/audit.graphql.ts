@@ -1,12 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { builder, enumOf } from '../builder.ts';
-import { auditOrigin, tenantEmOf, viewerOf } from '../context.ts';
-import { inTenantTransaction } from '../unit-of-work.ts';
+import { tenantEmOf } from '../context.ts';
+import { type ViewerWork, asViewer } from '../unit-of-work.ts';
 import { User } from '../users/user.entity.ts';
 import { UserRef } from '../users/user.graphql.ts';
 import { parseInput } from '../validation.ts';
 import { AUDIT_OUTCOMES, ACTOR_TYPES, type AuditEvent } from './audit-event.entity.ts';
-import { AuditFilterSchema, type AuditPage, MAX_PAGE_SIZE, encodeCursor, searchAuditEvents } from './search.ts';
+import { type AuditFilter, AuditFilterSchema, type AuditPage, MAX_PAGE_SIZE, encodeCursor, searchAuditEvents } from './search.ts';
 
 export const AuditOutcomeEnum = enumOf('AuditOutcome', AUDIT_OUTCOMES);
 export const ActorTypeEnum = enumOf('ActorType', ACTOR_TYPES);
@@ -87,6 +87,13 @@ async function withActors(em: EntityManager, page: AuditPage): Promise<AuditPage
   return page;
 }
 
+/** A page of the journal and its actors; opening a search (the first page) is itself journalled. */
+async function readJournal({ em, journal }: ViewerWork, search: { filter: AuditFilter; first: number; after: string | null; asked: unknown }): Promise<AuditPage> {
+  const page = await withActors(em, await searchAuditEvents(em, search.filter, search.first, search.after));
+  if (!search.after) await journal.record({ action: 'audit.read', details: { filter: search.asked } });
+  return page;
+}
+
 builder.queryField('auditEvents', (t) =>
   t.field({
     type: AuditEventConnectionRef,
@@ -101,11 +108,8 @@ builder.queryField('auditEvents', (t) =>
       const filter = parseInput(AuditFilterSchema, args.filter ?? {});
       // One transaction for the page, its actors and the entry recording the read: outside one, each
       // read would be a transaction of its own (the tenant setting row-level security needs is local to one).
-      return inTenantTransaction(ctx.services, viewerOf(ctx).tenantId, auditOrigin(ctx), async ({ em, journal }) => {
-        const page = await withActors(em, await searchAuditEvents(em, filter, args.first ?? 50, args.after ?? null));
-        if (!args.after) await journal.record({ action: 'audit.read', details: { filter: args.filter ?? {} } });
-        return page;
-      }, tenantEmOf(ctx));
+      const search = { filter, first: args.first ?? 50, after: args.after ?? null, asked: args.filter ?? {} };
+      return asViewer(ctx, readJournal, search, { requestEm: true });
     },
   }),
 );

@@ -3,8 +3,8 @@ import { stringify } from 'csv-stringify';
 import { randomUUID } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import { once } from 'node:events';
-import type { Viewer } from '../access/viewer.ts';
-import type { Work } from '../unit-of-work.ts';
+import type { ViewerWork } from '../unit-of-work.ts';
+import { parseInput } from '../validation.ts';
 import { AuditEvent } from './audit-event.entity.ts';
 import { AuditExport, type ExportFormat } from './audit-export.entity.ts';
 import { fromEntity } from './feed.ts';
@@ -18,7 +18,9 @@ const BATCH = 1_000;
 
 export const exportPath = (id: string) => `/audit/exports/${id}`;
 
-export async function prepareExport(work: Work, viewer: Viewer, filter: Record<string, unknown>, format: ExportFormat, now: Date): Promise<AuditExport> {
+export async function prepareExport(work: ViewerWork, { filter, format }: { filter: Record<string, unknown>; format: ExportFormat }): Promise<AuditExport> {
+  const { viewer, now } = work;
+  parseInput(AuditFilterSchema, filter);
   const ticket = work.em.create(AuditExport, {
     id: randomUUID(),
     tenant: viewer.tenantId,
@@ -34,7 +36,8 @@ export async function prepareExport(work: Work, viewer: Viewer, filter: Record<s
 }
 
 /** Claims the ticket (once), journals the export, returns the filter to stream; null when not claimable. */
-export async function claimExport(work: Work, viewer: Viewer, id: string, now: Date): Promise<{ ticket: AuditExport; filter: AuditFilter } | null> {
+export async function claimExport(work: ViewerWork, id: string): Promise<{ ticket: AuditExport; filter: AuditFilter } | null> {
+  const { viewer, now } = work;
   const ticket = await work.em.findOne(AuditExport, { id, user: viewer.user.id });
   if (!ticket || ticket.usedAt || now >= ticket.expiresAt) return null;
   const claimed = await work.em.nativeUpdate(AuditExport, { id, usedAt: null }, { usedAt: now });

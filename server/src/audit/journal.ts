@@ -17,6 +17,9 @@ export interface AuditOrigin {
   userAgent: string | null;
 }
 
+/** Vigil itself acting (a job, an expiry noticed): no person, no address. */
+export const SYSTEM_ORIGIN: AuditOrigin = { actorType: 'system', actorId: null, sessionId: null, ip: null, userAgent: null };
+
 export interface AuditEntry {
   action: AuditAction;
   outcome?: AuditOutcome;

@@ -1,11 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EXPORT_SCOPES, claimExport, streamExport } from '../audit/export.ts';
 import { passesScopes } from '../builder.ts';
-import { auditOrigin } from '../context.ts';
 import { ErrorCode } from '../errors.ts';
 import type { Services } from '../services.ts';
 import { isUuid } from '../tokens.ts';
-import { inTenantTransaction } from '../unit-of-work.ts';
+import { asViewer } from '../unit-of-work.ts';
 import { type TrustProxy, prepareHttpRequest, requestMeta } from './prepare-request.ts';
 import { sendError } from './respond.ts';
 
@@ -25,13 +24,10 @@ export function exportRoute(services: Services, options: { trust: TrustProxy; tl
     if (!viewer) return sendError(res, 401, ErrorCode.UNAUTHENTICATED, 'Sign in to do this.');
     if (!passesScopes(viewer, EXPORT_SCOPES)) return sendError(res, 403, ErrorCode.FORBIDDEN, 'You are not allowed to do this.');
     const id = new URL(req.url ?? '/', 'http://vigil.invalid').pathname.split('/').at(-1) ?? '';
-    const now = services.clock.now();
-    const claimed = isUuid(id)
-      ? await inTenantTransaction(services, viewer.tenantId, auditOrigin({ meta, viewer }), (work) => claimExport(work, viewer, id, now))
-      : null;
+    const claimed = isUuid(id) ? await asViewer({ services, meta, viewer }, claimExport, id) : null;
     if (!claimed) return sendError(res, 404, ErrorCode.NOT_FOUND, 'This export does not exist, was downloaded already, or expired.');
     const { ticket, filter } = claimed;
-    const name = `vigil-audit-${viewer.tenant.slug}-${now.toISOString().slice(0, 19).replaceAll(':', '-')}.${ticket.format}`;
+    const name = `vigil-audit-${viewer.tenant.slug}-${services.clock.now().toISOString().slice(0, 19).replaceAll(':', '-')}.${ticket.format}`;
     res.writeHead(200, { 'Content-Type': CONTENT_TYPES[ticket.format], 'Content-Disposition': `attachment; filename="${name}"`, 'Cache-Control': 'no-store' });
     await streamExport(services.db.forTenant(viewer.tenantId), filter, ticket.format, res);
   };

@@ -111,7 +111,7 @@ export class LiveSockets {
     if (!found || found.tenant.id !== socket.tenantId) return null;
     const verdict = judgeSession(found.session, found.user, found.tenant, now);
     if (verdict.alive) return { viewer: sessionViewer(found.tenant, found.user, found.session), deadline: verdict.deadline };
-    if (verdict.reason === 'expired') await endExpiredSession(this.services, socket.tenantId, found.session.id, { ip: null, userAgent: null }, now);
+    if (verdict.reason === 'expired') await endExpiredSession(this.services, socket.tenantId, found.session.id, { ip: null, userAgent: null });
     return null;
   }
 

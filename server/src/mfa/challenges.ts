@@ -22,7 +22,7 @@ export async function issueSignInChallenge(services: Services, meta: RequestMeta
   const secret = newSecret();
   const now = services.clock.now();
   const expiresAt = new Date(now.getTime() + CHALLENGE_LIFETIME_SECONDS * 1000);
-  await inTenantTransaction(services, tenantId, signInOrigin(meta, user.id), async ({ em, journal }) => {
+  await inTenantTransaction(services, { tenantId, origin: signInOrigin(meta, user.id), viewer: null }, async ({ em, journal }) => {
     em.create(SignInChallenge, { id, tenant: tenantId, user: user.id, secretHash: hashSecret(secret), createdAt: now, expiresAt, usedAt: null });
     await em.flush();
     await journal.record({ action: 'session.totp_challenged', target: { type: 'user', id: user.id } });

@@ -1,9 +1,9 @@
 import type { SessionViewer } from '../access/viewer.ts';
-import { type Context, auditOrigin } from '../context.ts';
+import type { Context } from '../context.ts';
 import { ErrorCode, clientError, conflict } from '../errors.ts';
 import { RecoveryCode } from './recovery-code.entity.ts';
 import { SignInAttempt } from '../sessions/sign-in-attempt.ts';
-import { inTenantTransaction } from '../unit-of-work.ts';
+import { asViewer } from '../unit-of-work.ts';
 import { User } from '../users/user.entity.ts';
 import { consumeRecoveryCode, isUnusedRecoveryCode, replaceRecoveryCodes } from './recovery-codes.ts';
 import { acceptTotp, newTotpSecret, totpEnrollment } from './totp.ts';
@@ -20,10 +20,10 @@ export async function enrollTotp(ctx: Context, viewer: SessionViewer, currentPas
   if (user.totpEnabledAt) throw conflict('Confirmation codes are already on; turn them off first.');
   await verifyPassword(ctx, viewer, currentPassword);
   const secret = newTotpSecret();
-  await inTenantTransaction(services, viewer.tenantId, auditOrigin(ctx), async ({ em, journal }) => {
-    await em.nativeUpdate(User, { id: user.id }, { totpSecretEnc: services.keys.encrypt(secret), totpLastStep: null });
+  await asViewer(ctx, async ({ em, journal }, totpSecretEnc) => {
+    await em.nativeUpdate(User, { id: user.id }, { totpSecretEnc, totpLastStep: null });
     await journal.record({ action: 'user.totp_enrollment_started', target: { type: 'user', id: user.id } });
-  });
+  }, services.keys.encrypt(secret));
   return { secret, ...(await totpEnrollment(secret, `Vigil (${viewer.tenant.name})`, user.email)) };
 }
 
@@ -36,12 +36,12 @@ export async function confirmTotp(ctx: Context, viewer: SessionViewer, code: str
   const now = services.clock.now();
   const step = await acceptTotp(services.keys.decrypt(user.totpSecretEnc), code, now, null);
   if (step === null) throw wrongCode();
-  return inTenantTransaction(services, viewer.tenantId, auditOrigin(ctx), async (work) => {
-    await work.em.nativeUpdate(User, { id: user.id }, { totpEnabledAt: now, totpLastStep: step });
-    const codes = await replaceRecoveryCodes(work.em, user, now);
+  return asViewer(ctx, async (work, totpLastStep) => {
+    await work.em.nativeUpdate(User, { id: user.id }, { totpEnabledAt: work.now, totpLastStep });
+    const codes = await replaceRecoveryCodes(work.em, user, work.now);
     await work.journal.record({ action: 'user.totp_enabled', target: { type: 'user', id: user.id } });
     return codes;
-  });
+  }, step);
 }
 
 /** Turns TOTP off with a current code or a recovery code; the secret and the recovery codes are deleted. */
@@ -59,12 +59,12 @@ export async function disableTotp(ctx: Context, viewer: SessionViewer, code: { c
     throw wrongCode();
   }
   await attempt.succeed();
-  await inTenantTransaction(services, viewer.tenantId, auditOrigin(ctx), async (work) => {
-    if (step === null && !(await consumeRecoveryCode(work.em, user, code.recoveryCode!, now))) throw wrongCode();
+  await asViewer(ctx, async (work, recoveryCode) => {
+    if (step === null && !(await consumeRecoveryCode(work.em, user, recoveryCode!, work.now))) throw wrongCode();
     await work.em.nativeUpdate(User, { id: user.id }, { totpSecretEnc: null, totpEnabledAt: null, totpLastStep: null });
     await work.em.nativeDelete(RecoveryCode, { user: user.id });
     await work.journal.record({ action: 'user.totp_disabled', target: { type: 'user', id: user.id } });
-  });
+  }, code.recoveryCode);
 }
 
 async function verifyPassword(ctx: Context, viewer: SessionViewer, password: string): Promise<void> {

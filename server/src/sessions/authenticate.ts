@@ -58,19 +58,19 @@ export async function authenticateSession(
   const origin = originFor(session, meta);
   if (match === 'reused') {
     // Someone holds a secret the session rotated away from: the thief or the user, we cannot tell. End it.
-    await inTenantTransaction(services, tenantId, { ...origin, actorType: 'anonymous', actorId: null }, (work) =>
-      endSessions(work, { ids: [session.id] }, 'token_reuse', now),
+    await inTenantTransaction(services, { tenantId, origin: { ...origin, actorType: 'anonymous', actorId: null }, viewer: null }, (work) =>
+      endSessions(work, { ids: [session.id] }, 'token_reuse'),
     );
     return anonymous(true);
   }
   if (!verdict.alive) {
-    await endExpiredSession(services, tenantId, session.id, origin, now);
+    await endExpiredSession(services, tenantId, session.id, origin);
     return anonymous(true);
   }
 
   const viewer = sessionViewer(tenant, user, session);
   if (options.rotate && match === 'current' && secondsSince(session.rotatedAt, now) >= tenant.rotationIntervalSeconds) {
-    const rotatedToken = await inTenantTransaction(services, tenantId, origin, (work) => rotateSession(work, session, tenant, now));
+    const rotatedToken = await inTenantTransaction(services, { tenantId, origin, viewer: null }, (work) => rotateSession(work, session, tenant));
     return { viewer, em, rotatedToken: rotatedToken ?? undefined, clearToken: false };
   }
   if (options.touch && secondsSince(session.lastSeenAt, now) >= LAST_SEEN_RESOLUTION_SECONDS) {

@@ -26,7 +26,7 @@ export function sessionDeadline(session: Pick<SessionView, 'lastSeenAt' | 'expir
 }
 
 /** An expired session found in use is ended and journalled (`session.expired`), by the system. */
-export async function endExpiredSession(services: Services, tenantId: string, sessionId: string, origin: Pick<AuditOrigin, 'ip' | 'userAgent'>, now: Date): Promise<void> {
+export async function endExpiredSession(services: Services, tenantId: string, sessionId: string, origin: Pick<AuditOrigin, 'ip' | 'userAgent'>): Promise<void> {
   const system = { actorType: 'system' as const, actorId: null, sessionId, ip: origin.ip, userAgent: origin.userAgent };
-  await inTenantTransaction(services, tenantId, system, (work) => endSessions(work, { ids: [sessionId] }, 'expired', now));
+  await inTenantTransaction(services, { tenantId, origin: system, viewer: null }, (work) => endSessions(work, { ids: [sessionId] }, 'expired'));
 }

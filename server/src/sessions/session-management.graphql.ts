@@ -1,8 +1,8 @@
 import { VIEWER_DEPENDENT, builder } from '../builder.ts';
-import { auditOrigin, sessionViewerOf, tenantEmOf, viewerOf } from '../context.ts';
-import { inTenantTransaction } from '../unit-of-work.ts';
+import { tenantEmOf, viewerOf } from '../context.ts';
+import { asViewer } from '../unit-of-work.ts';
 import { UserRef } from '../users/user.graphql.ts';
-import { findUserOrNotFound, listSessions, revokeOneSession, revokeSessionsOfUser } from './session-management.ts';
+import { findUserOrNotFound, listSessions, revokeEmployeeSessions, revokeOneSession, revokeOwnSessions } from './session-management.ts';
 import { SessionRef } from './session.graphql.ts';
 import { User } from '../users/user.entity.ts';
 import { ViewerRef } from '../access/viewer.graphql.ts';
@@ -52,9 +52,7 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => {
       const viewer = viewerOf(ctx);
-      const session = await inTenantTransaction(ctx.services, viewer.tenantId, auditOrigin(ctx), (work) =>
-        revokeOneSession(work, viewer, String(args.id), ctx.services.clock.now()),
-      );
+      const session = await asViewer(ctx, revokeOneSession, String(args.id));
       if (viewer.kind === 'session' && session.id === viewer.session.id) ctx.cookies?.clearSession();
       return session;
     },
@@ -62,22 +60,13 @@ builder.mutationFields((t) => ({
   revokeOtherSessions: t.int({
     description: 'Ends every session of yours but this one; returns how many ended.',
     authScopes: { session: true },
-    resolve: async (_root, _args, ctx) => {
-      const viewer = sessionViewerOf(ctx);
-      const ended = await inTenantTransaction(ctx.services, viewer.tenantId, auditOrigin(ctx), (work) =>
-        revokeSessionsOfUser(work, viewer.user.id, ctx.services.clock.now(), viewer.session.id),
-      );
-      return ended.length;
-    },
+    resolve: async (_root, _args, ctx) => (await asViewer(ctx, revokeOwnSessions, { keepCurrent: true })).length,
   }),
   revokeAllSessions: t.int({
     description: 'Ends every session of yours, this one included: after an incident.',
     authScopes: { session: true },
     resolve: async (_root, _args, ctx) => {
-      const viewer = sessionViewerOf(ctx);
-      const ended = await inTenantTransaction(ctx.services, viewer.tenantId, auditOrigin(ctx), (work) =>
-        revokeSessionsOfUser(work, viewer.user.id, ctx.services.clock.now()),
-      );
+      const ended = await asViewer(ctx, revokeOwnSessions, { keepCurrent: false });
       ctx.cookies?.clearSession();
       return ended.length;
     },
@@ -86,13 +75,6 @@ builder.mutationFields((t) => ({
     description: "Ends every session of an employee; returns how many ended.",
     authScopes: { permission: 'sessions.revoke_all' },
     args: { userId: t.arg.id({ required: true }) },
-    resolve: async (_root, args, ctx) => {
-      const viewer = viewerOf(ctx);
-      const ended = await inTenantTransaction(ctx.services, viewer.tenantId, auditOrigin(ctx), async (work) => {
-        const user = await findUserOrNotFound(work.em, String(args.userId));
-        return revokeSessionsOfUser(work, user.id, ctx.services.clock.now());
-      });
-      return ended.length;
-    },
+    resolve: async (_root, args, ctx) => (await asViewer(ctx, revokeEmployeeSessions, String(args.userId))).length,
   }),
 }));

@@ -1,8 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Viewer } from '../access/viewer.ts';
+import { sessionViewerOf } from '../context.ts';
 import { notFound } from '../errors.ts';
 import { isUuid } from '../tokens.ts';
-import type { Work } from '../unit-of-work.ts';
+import type { ViewerWork, Work } from '../unit-of-work.ts';
 import { User } from '../users/user.entity.ts';
 import { Session } from './session.entity.ts';
 import { endSessions } from './sessions.ts';
@@ -20,16 +20,29 @@ export async function findUserOrNotFound(em: EntityManager, userId: string): Pro
 }
 
 /** One session: the caller's own, or anyone's in the tenant with sessions.revoke_all. */
-export async function revokeOneSession(work: Work, viewer: Viewer, sessionId: string, now: Date): Promise<Session> {
+export async function revokeOneSession(work: ViewerWork, sessionId: string): Promise<Session> {
+  const { viewer } = work;
   const session = isUuid(sessionId) ? await work.em.findOne(Session, sessionId) : null;
   const mayRevoke = session && (session.user.id === viewer.user.id || viewer.permissions.has('sessions.revoke_all'));
   if (!session || !mayRevoke) throw notFound();
-  await endSessions(work, { ids: [session.id] }, 'revoked', now);
+  await endSessions(work, { ids: [session.id] }, 'revoked');
   return session;
 }
 
-export function revokeSessionsOfUser(work: Work, userId: string, now: Date, exceptSessionId?: string): Promise<string[]> {
-  return endSessions(work, { userId, exceptId: exceptSessionId }, 'revoked', now);
+/** The caller's own sessions, but the one they call from when `keepCurrent`. */
+export function revokeOwnSessions(work: ViewerWork, { keepCurrent }: { keepCurrent: boolean }): Promise<string[]> {
+  const viewer = sessionViewerOf(work);
+  return revokeSessionsOfUser(work, viewer.user.id, keepCurrent ? viewer.session.id : undefined);
+}
+
+/** Every session of an employee (sessions.revoke_all). */
+export async function revokeEmployeeSessions(work: ViewerWork, userId: string): Promise<string[]> {
+  const user = await findUserOrNotFound(work.em, userId);
+  return revokeSessionsOfUser(work, user.id);
+}
+
+function revokeSessionsOfUser(work: Work, userId: string, exceptSessionId?: string): Promise<string[]> {
+  return endSessions(work, { userId, exceptId: exceptSessionId }, 'revoked');
 }
 
 /**

@@ -19,7 +19,8 @@ export interface SignedIn extends IssuedSession {
 }
 
 /** A new secret for the same session; the old one stays valid for the tenant's grace window. */
-export async function rotateSession(work: Work, session: SessionView, tenant: TenantView, now: Date): Promise<string | null> {
+export async function rotateSession(work: Work, session: SessionView, tenant: TenantView): Promise<string | null> {
+  const { now } = work;
   const { token, secretHash } = mintSessionSecret(session.id);
   // Conditional on the secret we saw: of two concurrent rotations, exactly one wins.
   const updated = await work.em.nativeUpdate(
@@ -60,11 +61,10 @@ export async function endSessions(
   work: Work,
   where: { ids?: string[]; userId?: string; exceptId?: string },
   reason: SessionEndReason,
-  now: Date,
 ): Promise<string[]> {
   const open = await findOpenSessions(work.em, where);
   for (const session of open) {
-    session.endedAt = now;
+    session.endedAt = work.now;
     session.endReason = reason;
   }
   await work.em.flush();

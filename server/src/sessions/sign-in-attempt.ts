@@ -35,7 +35,7 @@ export class SignInAttempt {
   /** Journals the failure (and a lock it caused) and returns the error the client gets. */
   async fail(user: { id: string } | null, details: Record<string, unknown>) {
     const locks = this.reservations.filter((r) => r.locksOnFailure);
-    await inTenantTransaction(this.services, this.tenantId, signInOrigin(this.meta, user?.id ?? null), async ({ journal }) => {
+    await inTenantTransaction(this.services, { tenantId: this.tenantId, origin: signInOrigin(this.meta, user?.id ?? null), viewer: null }, async ({ journal }) => {
       const target = user ? { type: 'user', id: user.id } : null;
       await journal.record({ action: 'session.sign_in_failed', outcome: 'failure', target, details });
       for (const lock of locks) {
@@ -89,12 +89,12 @@ export async function completeSignIn(
     publishAuditEvents(services.bus, opening.recorded(row));
     return opening.result(row);
   }
-  return inTenantTransaction(services, tenant.id, signInOrigin(meta, user.id), async (work) => {
+  return inTenantTransaction(services, { tenantId: tenant.id, origin: signInOrigin(meta, user.id), viewer: null, em: args.em }, async (work) => {
     await args.extra?.(work);
     const [row] = await work.em.execute<OpenedRow[]>(OPEN_SESSION_IN_TRANSACTION, statementArguments);
     for (const event of opening.recorded(row)) work.journal.adopt(event);
     return opening.result(row);
-  }, args.em ?? services.db.forTenant(tenant.id));
+  });
 }
 
 const OPEN_SESSION = 'select device_id, appended from vigil_open_session($1, $2::jsonb, $3::jsonb, $4::jsonb, $5::jsonb)';

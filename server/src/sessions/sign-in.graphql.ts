@@ -1,8 +1,8 @@
 import { builder } from '../builder.ts';
-import { type Context, auditOrigin } from '../context.ts';
+import type { Context } from '../context.ts';
 import type { FieldProblem } from '../errors.ts';
 import { completeTotpSignIn } from '../mfa/challenges.ts';
-import { inTenantTransaction } from '../unit-of-work.ts';
+import { asViewer } from '../unit-of-work.ts';
 import { AuthPayloadRef, signedInPayload } from './auth-payload.graphql.ts';
 import { endSessions } from './sessions.ts';
 import { refuseMalformedSignIn, signIn } from './sign-in.ts';
@@ -49,9 +49,7 @@ builder.mutationFields((t) => ({
       ctx.cookies?.clearSession();
       const viewer = ctx.viewer;
       if (viewer?.kind !== 'session') return false;
-      await inTenantTransaction(ctx.services, viewer.tenantId, auditOrigin(ctx), (work) =>
-        endSessions(work, { ids: [viewer.session.id] }, 'signed_out', ctx.services.clock.now()),
-      );
+      await asViewer(ctx, (work, id) => endSessions(work, { ids: [id] }, 'signed_out'), viewer.session.id);
       ctx.viewer = null;
       return true;
     },

@@ -1,6 +1,5 @@
 import { builder } from '../builder.ts';
-import { auditOrigin, viewerOf } from '../context.ts';
-import { inTenantTransaction } from '../unit-of-work.ts';
+import { asViewer } from '../unit-of-work.ts';
 import { withoutNulls } from '../validation.ts';
 import { updateApiKeyPolicy, updateSessionPolicy } from './settings.ts';
 import { TenantRef } from './tenant.graphql.ts';
@@ -26,18 +25,12 @@ builder.mutationFields((t) => ({
     type: TenantRef,
     authScopes: { permission: 'tenant.settings' },
     args: { input: t.arg({ type: SessionPolicyInput, required: true }) },
-    resolve: (_root, { input }, ctx) => {
-      const viewer = viewerOf(ctx);
-      return inTenantTransaction(ctx.services, viewer.tenantId, auditOrigin(ctx), (work) => updateSessionPolicy(work, viewer, withoutNulls(input)));
-    },
+    resolve: (_root, { input }, ctx) => asViewer(ctx, updateSessionPolicy, withoutNulls(input)),
   }),
   updateApiKeyPolicy: t.field({
     type: TenantRef,
     authScopes: { permission: 'tenant.settings' },
     args: { input: t.arg({ type: ApiKeyPolicyInput, required: true }) },
-    resolve: (_root, { input }, ctx) => {
-      const viewer = viewerOf(ctx);
-      return inTenantTransaction(ctx.services, viewer.tenantId, auditOrigin(ctx), (work) => updateApiKeyPolicy(work, viewer, input));
-    },
+    resolve: (_root, { input }, ctx) => asViewer(ctx, updateApiKeyPolicy, input),
   }),
 }));

@@ -1,13 +1,12 @@
 import { z } from 'zod';
-import type { Viewer } from '../access/viewer.ts';
 import { SessionPolicySchema } from '../sessions/session-policy.ts';
-import type { Work } from '../unit-of-work.ts';
+import type { ViewerWork } from '../unit-of-work.ts';
 import { parseInput } from '../validation.ts';
 import { Tenant } from './tenant.entity.ts';
 
 /** Lifetimes apply at once: a shorter absolute timeout also shortens sessions already open. */
-export async function updateSessionPolicy(work: Work, viewer: Viewer, input: unknown): Promise<Tenant> {
-  const tenant = await work.em.findOneOrFail(Tenant, viewer.tenantId);
+export async function updateSessionPolicy(work: ViewerWork, input: unknown): Promise<Tenant> {
+  const tenant = await work.em.findOneOrFail(Tenant, work.viewer.tenantId);
   const before = pickPolicy(tenant);
   const policy = parseInput(SessionPolicySchema, { ...before, ...input as object });
   Object.assign(tenant, policy);
@@ -27,8 +26,8 @@ export const ApiKeyPolicySchema = z.object({
   maxAgeDays: z.number().int().min(1, 'At least one day.').max(366, 'At most a year: keys must not live forever.'),
 });
 
-export async function updateApiKeyPolicy(work: Work, viewer: Viewer, input: unknown): Promise<Tenant> {
-  const tenant = await work.em.findOneOrFail(Tenant, viewer.tenantId);
+export async function updateApiKeyPolicy(work: ViewerWork, input: unknown): Promise<Tenant> {
+  const tenant = await work.em.findOneOrFail(Tenant, work.viewer.tenantId);
   const { maxAgeDays } = parseInput(ApiKeyPolicySchema, input);
   const before = tenant.apiKeyMaxAgeDays;
   tenant.apiKeyMaxAgeDays = maxAgeDays;

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { rotateKeysOfUser } from '../api-keys/api-keys.ts';
 import type { SessionViewer } from '../access/viewer.ts';
-import { auditOrigin, type Context } from '../context.ts';
+import { type Context, sessionViewerOf } from '../context.ts';
 import { badInput } from '../errors.ts';
 import { endSessions, rotateSession } from '../sessions/sessions.ts';
 import { SignInAttempt } from '../sessions/sign-in-attempt.ts';
-import { inTenantTransaction } from '../unit-of-work.ts';
+import { type ViewerWork, asViewer } from '../unit-of-work.ts';
 import { fields, parseInput } from '../validation.ts';
 import { passwordProblems } from './password-policy.ts';
 import { User } from './user.entity.ts';
@@ -39,18 +39,22 @@ export async function changePassword(ctx: Context, viewer: SessionViewer, input:
   await attempt.succeed();
   if (problems.length) throw badInput(problems);
   const passwordHash = await services.hasher.hash(newPassword);
-  const now = services.clock.now();
-  return inTenantTransaction(services, viewer.tenantId, auditOrigin(ctx), async (work) => {
-    await work.em.nativeUpdate(User, { id: user.id }, { passwordHash, passwordChangedAt: now });
-    const ended = endOtherSessions ? await endSessions(work, { userId: user.id, exceptId: viewer.session.id }, 'password_changed', now) : [];
-    const token = await rotateSession(work, viewer.session, viewer.tenant, now);
-    if (!token) throw badInput([{ field: 'session', message: 'This session changed meanwhile; sign in again.' }]);
-    await work.journal.record({
-      action: 'user.password_changed',
-      target: { type: 'user', id: user.id },
-      details: { sessionsEnded: ended.length },
-    });
-    await rotateKeysOfUser(work, user.id, services.keys, now, 'password_changed');
-    return { token, sessionsEnded: ended.length };
+  return asViewer(ctx, storeNewPassword, { passwordHash, endOtherSessions });
+}
+
+/** The new password in place, the other sessions ended, this session's token rotated, the keys rotated. */
+async function storeNewPassword(work: ViewerWork, { passwordHash, endOtherSessions }: { passwordHash: string; endOtherSessions: boolean }): Promise<PasswordChanged> {
+  const viewer = sessionViewerOf(work);
+  const { user } = viewer;
+  await work.em.nativeUpdate(User, { id: user.id }, { passwordHash, passwordChangedAt: work.now });
+  const ended = endOtherSessions ? await endSessions(work, { userId: user.id, exceptId: viewer.session.id }, 'password_changed') : [];
+  const token = await rotateSession(work, viewer.session, viewer.tenant);
+  if (!token) throw badInput([{ field: 'session', message: 'This session changed meanwhile; sign in again.' }]);
+  await work.journal.record({
+    action: 'user.password_changed',
+    target: { type: 'user', id: user.id },
+    details: { sessionsEnded: ended.length },
   });
+  await rotateKeysOfUser(work, user.id, 'password_changed');
+  return { token, sessionsEnded: ended.length };
 }

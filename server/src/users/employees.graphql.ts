@@ -1,9 +1,8 @@
 import { builder } from '../builder.ts';
-import { auditOrigin, tenantEmOf, viewerOf } from '../context.ts';
+import { tenantEmOf } from '../context.ts';
 import { AuthPayloadRef, signedInPayload } from '../sessions/auth-payload.graphql.ts';
 import { findUserOrNotFound } from '../sessions/session-management.ts';
-import { type Work, inTenantTransaction } from '../unit-of-work.ts';
-import type { Context } from '../context.ts';
+import { asViewer } from '../unit-of-work.ts';
 import { RoleRef } from '../access/role.graphql.ts';
 import { disableUser, enableUser, listUsers, setUserRole, unlockUser } from './employees.ts';
 import type { Invitation } from './invitation.entity.ts';
@@ -65,17 +64,12 @@ builder.queryFields((t) => ({
   }),
 }));
 
-/** Runs an employee administration step as the viewer, with its journal entry, in one transaction. */
-function administer<T>(ctx: Context, step: (work: Work) => Promise<T>): Promise<T> {
-  return inTenantTransaction(ctx.services, viewerOf(ctx).tenantId, auditOrigin(ctx), step);
-}
-
 builder.mutationFields((t) => ({
   inviteUser: t.field({
     type: InvitationWithTokenRef,
     authScopes: { permission: 'users.invite' },
     args: { email: t.arg.string({ required: true }), roleId: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => administer(ctx, (work) => inviteUser(work, viewerOf(ctx), { email: args.email, roleId: String(args.roleId) }, ctx.services.clock.now())),
+    resolve: (_root, args, ctx) => asViewer(ctx, inviteUser, { email: args.email, roleId: String(args.roleId) }),
   }),
   acceptInvitation: t.field({
     type: AuthPayloadRef,
@@ -89,20 +83,20 @@ builder.mutationFields((t) => ({
     description: "Takes effect on the employee's next request and rotates their session token.",
     authScopes: { permission: 'users.manage' },
     args: { userId: t.arg.id({ required: true }), roleId: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => administer(ctx, (work) => setUserRole(work, viewerOf(ctx), String(args.userId), String(args.roleId))),
+    resolve: (_root, args, ctx) => asViewer(ctx, setUserRole, { userId: String(args.userId), roleId: String(args.roleId) }),
   }),
   disableUser: t.field({
     type: UserRef,
     description: 'Ends all their sessions at once and stops their API keys.',
     authScopes: { permission: 'users.manage' },
     args: { userId: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => administer(ctx, (work) => disableUser(work, viewerOf(ctx), String(args.userId), ctx.services.clock.now())),
+    resolve: (_root, args, ctx) => asViewer(ctx, disableUser, String(args.userId)),
   }),
   enableUser: t.field({
     type: UserRef,
     authScopes: { permission: 'users.manage' },
     args: { userId: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => administer(ctx, (work) => enableUser(work, viewerOf(ctx), String(args.userId))),
+    resolve: (_root, args, ctx) => asViewer(ctx, enableUser, String(args.userId)),
   }),
   resetUserPassword: t.field({
     type: PasswordResetWithTokenRef,
@@ -110,7 +104,7 @@ builder.mutationFields((t) => ({
       "Owner only. The employee's password stops working, their sessions end and their API keys rotate at once; the token lets them set a new one (24 hours, once).",
     authScopes: { $all: { session: true, permission: 'users.manage' } },
     args: { userId: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => resetUserPassword(ctx.services, viewerOf(ctx), String(args.userId), (step) => administer(ctx, step)),
+    resolve: (_root, args, ctx) => resetUserPassword(ctx, String(args.userId)),
   }),
   completePasswordReset: t.field({
     type: AuthPayloadRef,
@@ -124,6 +118,6 @@ builder.mutationFields((t) => ({
     description: 'Lifts a sign-in lock on the account before it runs out.',
     authScopes: { permission: 'users.manage' },
     args: { userId: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => administer(ctx, (work) => unlockUser(work, viewerOf(ctx), String(args.userId))),
+    resolve: (_root, args, ctx) => asViewer(ctx, unlockUser, String(args.userId)),
   }),
 }));

@@ -2,12 +2,11 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { revokeKeysOfUser } from '../api-keys/api-keys.ts';
 import { rolePermissions } from '../access/permissions.ts';
 import { assertCanGrant, assertNotOwnerRole, findRoleOrNotFound } from '../access/roles.ts';
-import type { Viewer } from '../access/viewer.ts';
 import { forbidden } from '../errors.ts';
 import { findUserOrNotFound, forceRotation } from '../sessions/session-management.ts';
 import { endSessions } from '../sessions/sessions.ts';
 import { accountKey, clearThrottle } from '../sessions/sign-in-throttle.ts';
-import type { Work } from '../unit-of-work.ts';
+import type { ViewerWork } from '../unit-of-work.ts';
 import { User } from './user.entity.ts';
 
 export function listUsers(em: EntityManager): Promise<User[]> {
@@ -15,19 +14,19 @@ export function listUsers(em: EntityManager): Promise<User[]> {
 }
 
 /** The target of an administrative action: in the tenant, not the owner, not oneself. */
-export async function manageableUser(work: Work, viewer: Viewer, userId: string): Promise<User> {
+export async function manageableUser(work: ViewerWork, userId: string): Promise<User> {
   const user = await findUserOrNotFound(work.em, userId);
   await work.em.populate(user, ['role']);
-  if (user.id === viewer.user.id) throw forbidden('You cannot do this to your own account.');
+  if (user.id === work.viewer.user.id) throw forbidden('You cannot do this to your own account.');
   if (user.role.builtIn === 'owner') throw forbidden('The owner can only change through an ownership transfer.');
   return user;
 }
 
-export async function setUserRole(work: Work, viewer: Viewer, userId: string, roleId: string): Promise<User> {
-  const user = await manageableUser(work, viewer, userId);
+export async function setUserRole(work: ViewerWork, { userId, roleId }: { userId: string; roleId: string }): Promise<User> {
+  const user = await manageableUser(work, userId);
   const role = await findRoleOrNotFound(work.em, roleId);
   assertNotOwnerRole(role);
-  assertCanGrant(viewer, rolePermissions(role), 'roleId');
+  assertCanGrant(work.viewer, rolePermissions(role), 'roleId');
   const from = user.role;
   user.role = role;
   await work.em.flush();
@@ -42,21 +41,21 @@ export async function setUserRole(work: Work, viewer: Viewer, userId: string, ro
 }
 
 /** Disabling ends every session at once and revokes every API key: nothing of theirs keeps working. */
-export async function disableUser(work: Work, viewer: Viewer, userId: string, now: Date): Promise<User> {
-  const user = await manageableUser(work, viewer, userId);
+export async function disableUser(work: ViewerWork, userId: string): Promise<User> {
+  const user = await manageableUser(work, userId);
   if (!user.disabledAt) {
-    user.disabledAt = now;
+    user.disabledAt = work.now;
     await work.em.flush();
     await work.journal.record({ action: 'user.disabled', target: { type: 'user', id: user.id }, details: { email: user.email } });
-    await endSessions(work, { userId: user.id }, 'user_disabled', now);
-    await revokeKeysOfUser(work, user.id, now, 'user_disabled');
+    await endSessions(work, { userId: user.id }, 'user_disabled');
+    await revokeKeysOfUser(work, user.id, 'user_disabled');
     work.signal({ userIds: [user.id] });
   }
   return user;
 }
 
-export async function enableUser(work: Work, viewer: Viewer, userId: string): Promise<User> {
-  const user = await manageableUser(work, viewer, userId);
+export async function enableUser(work: ViewerWork, userId: string): Promise<User> {
+  const user = await manageableUser(work, userId);
   if (user.disabledAt) {
     user.disabledAt = null;
     await work.em.flush();
@@ -66,10 +65,10 @@ export async function enableUser(work: Work, viewer: Viewer, userId: string): Pr
 }
 
 /** Lifts a sign-in lock on the account (not on a client address). */
-export async function unlockUser(work: Work, viewer: Viewer, userId: string): Promise<User> {
+export async function unlockUser(work: ViewerWork, userId: string): Promise<User> {
   const user = await findUserOrNotFound(work.em, userId);
   // The throttle table is not tenant data, so the tenant's transaction may clear it too.
-  await clearThrottle(work.em, accountKey(viewer.tenant.slug, user.email));
+  await clearThrottle(work.em, accountKey(work.viewer.tenant.slug, user.email));
   await work.journal.record({ action: 'user.unlocked', target: { type: 'user', id: user.id }, details: { email: user.email } });
   return user;
 }

@@ -3,14 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { rolePermissions } from '../access/permissions.ts';
 import { assertCanGrant, assertNotOwnerRole, findRoleOrNotFound } from '../access/roles.ts';
-import type { Viewer } from '../access/viewer.ts';
 import type { RequestMeta } from '../context.ts';
 import { ErrorCode, badInput, clientError, conflict } from '../errors.ts';
 import type { Services } from '../services.ts';
 import type { SignedIn } from '../sessions/sessions.ts';
 import { completeSignIn } from '../sessions/sign-in-attempt.ts';
 import { formatIdSecret, hashSecret, newSecret, parseIdSecret, sameHash } from '../tokens.ts';
-import type { Work } from '../unit-of-work.ts';
+import type { ViewerWork } from '../unit-of-work.ts';
 import { fields, parseInput } from '../validation.ts';
 import { Invitation } from './invitation.entity.ts';
 import { passwordProblems } from './password-policy.ts';
@@ -22,7 +21,8 @@ export const INVITATION_LIFETIME_SECONDS = 72 * 60 * 60;
 const InviteSchema = z.object({ email: fields.email, roleId: z.string() });
 
 /** An invitation to join with a given role; its token is returned once, for the inviter to pass on. */
-export async function inviteUser(work: Work, viewer: Viewer, input: unknown, now: Date): Promise<{ invitation: Invitation; token: string }> {
+export async function inviteUser(work: ViewerWork, input: unknown): Promise<{ invitation: Invitation; token: string }> {
+  const { viewer, now } = work;
   const { email, roleId } = parseInput(InviteSchema, input);
   const role = await findRoleOrNotFound(work.em, roleId);
   assertNotOwnerRole(role);

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { rotateKeysOfUser } from '../api-keys/api-keys.ts';
-import type { Viewer } from '../access/viewer.ts';
-import { type RequestMeta, signInOrigin } from '../context.ts';
+import { type Context, type RequestMeta, signInOrigin, viewerOf } from '../context.ts';
 import { ErrorCode, badInput, clientError, forbidden } from '../errors.ts';
 import type { Services } from '../services.ts';
 import { endSessions } from '../sessions/sessions.ts';
@@ -10,7 +9,7 @@ import type { SignedIn } from '../sessions/sessions.ts';
 import { requireSecondFactor } from '../sessions/sign-in.ts';
 import { completeSignIn } from '../sessions/sign-in-attempt.ts';
 import { formatIdSecret, hashSecret, newSecret, parseIdSecret, sameHash } from '../tokens.ts';
-import { inTenantTransaction, type Work } from '../unit-of-work.ts';
+import { type ViewerWork, type Work, asViewer, inTenantTransaction } from '../unit-of-work.ts';
 import { fields, parseInput } from '../validation.ts';
 import { manageableUser } from './employees.ts';
 import { PasswordReset } from './password-reset.entity.ts';
@@ -25,21 +24,16 @@ const PASSWORD_RESET_LIFETIME_SECONDS = 24 * 60 * 60;
  * one-time token is returned for the owner to pass on. Only the owner: whoever holds the token can take
  * the account over, so this is not delegated with `users.manage`.
  */
-export async function resetUserPassword(
-  services: Services,
-  viewer: Viewer,
-  userId: string,
-  inTransaction: <T>(step: (work: Work) => Promise<T>) => Promise<T>,
-): Promise<{ reset: PasswordReset; token: string }> {
-  if (!viewer.isOwner) throw forbidden("Only the company's owner resets an employee's password.");
+export async function resetUserPassword(ctx: Pick<Context, 'services' | 'meta' | 'viewer'>, userId: string): Promise<{ reset: PasswordReset; token: string }> {
+  if (!viewerOf(ctx).isOwner) throw forbidden("Only the company's owner resets an employee's password.");
   // A password nobody knows, until the employee sets theirs; hashed before the transaction holds a connection.
-  const unusableHash = await services.hasher.hash(newSecret());
-  return inTransaction((work) => replacePassword(services, work, viewer, userId, unusableHash));
+  const unusableHash = await ctx.services.hasher.hash(newSecret());
+  return asViewer(ctx, replacePassword, { userId, unusableHash });
 }
 
-async function replacePassword(services: Services, work: Work, viewer: Viewer, userId: string, unusableHash: string) {
-  const user = await manageableUser(work, viewer, userId);
-  const now = services.clock.now();
+async function replacePassword(work: ViewerWork, { userId, unusableHash }: { userId: string; unusableHash: string }) {
+  const { viewer, now } = work;
+  const user = await manageableUser(work, userId);
   await work.em.nativeUpdate(User, { id: user.id }, { passwordHash: unusableHash, passwordChangedAt: now });
   // A new reset replaces any pending one.
   await work.em.nativeUpdate(PasswordReset, { user: user.id, usedAt: null, revokedAt: null }, { revokedAt: now });
@@ -56,13 +50,13 @@ async function replacePassword(services: Services, work: Work, viewer: Viewer, u
     revokedAt: null,
   });
   await work.em.flush();
-  const ended = await endSessions(work, { userId: user.id }, 'password_changed', now);
+  const ended = await endSessions(work, { userId: user.id }, 'password_changed');
   await work.journal.record({
     action: 'user.password_reset',
     target: { type: 'user', id: user.id },
     details: { email: user.email, sessionsEnded: ended.length, expiresAt: reset.expiresAt.toISOString() },
   });
-  await rotateKeysOfUser(work, user.id, services.keys, now, 'password_reset');
+  await rotateKeysOfUser(work, user.id, 'password_reset');
   work.signal({ userIds: [user.id] });
   return { reset, token: formatIdSecret({ id: reset.id, secret }) };
 }
@@ -96,7 +90,7 @@ export async function completePasswordReset(services: Services, meta: RequestMet
     await work.journal.record({ action: 'user.password_reset_completed', actor: { type: 'user', id: user.id }, target: { type: 'user', id: user.id }, details: { resetId: reset.id } });
   };
   if (user.totpEnabledAt) {
-    await inTenantTransaction(services, tenant.id, signInOrigin(meta, user.id), setPassword, em);
+    await inTenantTransaction(services, { tenantId: tenant.id, origin: signInOrigin(meta, user.id), viewer: null, em }, setPassword);
     await requireSecondFactor(services, meta, tenant.id, user); // throws TOTP_REQUIRED with the challenge
   }
   const issued = await completeSignIn(services, meta, { user, tenant, device: { byCookie: null }, authMethod: 'password', em, extra: setPassword });
