@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { type AccessSignal, publishAccessSignal, recordAccessChanges } from './access/access-signals.ts';
 import type { Viewer } from './access/viewer.ts';
 import { publishAuditEvents } from './audit/feed.ts';
-import { type AuditOrigin, JournalWriter } from './audit/journal.ts';
+import { type AuditOrigin, JournalWriter, type RecordedEvent } from './audit/journal.ts';
 import { type Context, auditOrigin, viewerOf } from './context.ts';
 import type { Services } from './services.ts';
 
@@ -52,9 +52,17 @@ export async function inTenantTransaction<T, V extends Viewer | null = null>(
     await recordAccessChanges(txEm, tenantId, signals);
     return outcome;
   });
-  if (journal) publishAuditEvents(services.bus, journal.recorded);
-  for (const signal of signals) publishAccessSignal(services.bus, signal);
+  publishCommitted(services, { events: journal?.recorded ?? [], signals });
   return result;
+}
+
+/**
+ * The one publish path, once what was written has committed: the journal's live feed, then the access
+ * signals. Never before the commit: a subscriber must not see an event a rollback takes back.
+ */
+export function publishCommitted(services: Services, committed: { events: readonly RecordedEvent[]; signals?: readonly AccessSignal[] }): void {
+  publishAuditEvents(services.bus, committed.events);
+  for (const signal of committed.signals ?? []) publishAccessSignal(services.bus, signal);
 }
 
 /** How a resolver (or a route) runs a rule: as its caller, in one transaction of the caller's tenant. */

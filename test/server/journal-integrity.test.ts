@@ -7,7 +7,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { writeCheckpoints } from '../../server/src/audit/checkpoint-job.ts';
 import { APP_ROLE } from '../../server/src/db/tenancy.ts';
 import { freshDatabase } from '../support/database.ts';
-import { signUpTenant } from '../support/factories.ts';
+import { GENESIS_HASH } from '../../server/src/audit/chain.ts';
+import { chainedFieldsOf, referenceChainHash } from '../support/chain.ts';
+import { signIn, signUpTenant } from '../support/factories.ts';
 import { testAction, writeEvents } from '../support/journal.ts';
 import { asOwner } from '../support/owner-sql.ts';
 import { inTenantTransaction } from '../../server/src/unit-of-work.ts';
@@ -87,6 +89,25 @@ describe('tamper evidence', () => {
     expect(result.lastCheckpoint.seq).toBe(result.checkedToSeq);
   });
 
+  test("every stored link is the chain's definition computed independently, whichever path appended it", async () => {
+    const owner = await signUpTenant(vigil.client());
+    // A sign-in from a new device appends two entries in one statement (vigil_open_session); a mutation one.
+    const other = vigil.client();
+    other.extraHeaders['user-agent'] = 'Other browser "seq":1 \\u0000';
+    expect((await signIn(other, { tenantSlug: owner.slug, email: 'owner@acme.test' })).errors).toBeUndefined();
+    const client = vigil.client();
+    client.bearer = owner.token;
+    await client.ok('mutation { createRole(input: { name: "Ревизор 🔍", permissions: ["audit.read"] }) { id } }');
+    await writeEvents(vigil, owner.tenantId, 3);
+    const rows = await asOwner(vigil, (q) => q<any>('select * from audit_event where tenant_id = $1 order by seq', [owner.tenantId]));
+    expect(rows.map((row) => row.action)).toEqual(expect.arrayContaining(['session.signed_in', 'session.new_device', 'role.created']));
+    let previous = GENESIS_HASH;
+    for (const row of rows) {
+      expect({ seq: row.seq, prev: row.prev_hash, hash: row.hash }).toEqual({ seq: row.seq, prev: previous, hash: referenceChainHash(previous, chainedFieldsOf(row)) });
+      previous = row.hash;
+    }
+  });
+
   test('details and a user agent that mimic the seq field hash and verify like any other event', async () => {
     const owner = await signUpTenant(vigil.client());
     const mimic = `"seq":${Number.MIN_SAFE_INTEGER}`;
@@ -132,17 +153,12 @@ describe('tamper evidence', () => {
 
   test('a journal rewritten consistently is caught by the signed checkpoint', async () => {
     const { owner, client } = await journalWithCheckpoint();
-    const { chainHash } = await import('../../server/src/audit/chain.ts');
     // Rewrite event 4 and recompute every later hash, as an attacker with the database but not the key would.
     await tamper(`update audit_event set details = '{"rewritten": true}' where tenant_id = $1 and seq = 4`, [owner.tenantId]);
     const rows = await asOwner(vigil, (q) => q<any>('select * from audit_event where tenant_id = $1 order by seq', [owner.tenantId]));
     let previous = rows[2].hash as string;
     for (const row of rows.slice(3)) {
-      const hash = chainHash(previous, {
-        id: row.id, tenantId: row.tenant_id, seq: Number(row.seq), occurredAt: new Date(row.occurred_at), action: row.action, outcome: row.outcome,
-        actorType: row.actor_type, actorId: row.actor_id, targetType: row.target_type, targetId: row.target_id, ip: row.ip,
-        userAgent: row.user_agent, sessionId: row.session_id, details: row.details,
-      });
+      const hash = referenceChainHash(previous, chainedFieldsOf(row));
       await tamper('update audit_event set prev_hash = $1, hash = $2 where id = $3', [previous, hash, row.id]);
       previous = hash;
     }

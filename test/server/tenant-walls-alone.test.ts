@@ -109,6 +109,7 @@ const RAW_SQL_PATHS: Record<string, string> = {
   'access/access-signals.ts': 'insert into access_change in the tenant transaction (RLS refuses another tenant: below); reads through the vigil_recent_access_changes locator',
   'access/credential-lookup.ts': 'locators only (SECURITY DEFINER, owned by vigil_locator): managed-postgres.test.ts',
   'audit/journal.ts': 'vigil_append_audit, security invoker, in the tenant transaction (RLS refuses another tenant: below)',
+  'audit/verify.ts': 'vigil_chain_hash over the values it is handed: a pure function, no table',
   'audit/statistics.ts': 'selects audit_event with no tenant predicate: RLS alone scopes it (below)',
   'db/database.ts': 'plumbing: select 1, set role, the prepared-statement driver call',
   'db/locators.ts': 'locators only (SECURITY DEFINER, owned by vigil_locator): managed-postgres.test.ts',
@@ -170,7 +171,10 @@ describe('raw SQL paths: listed, and each walled by row-level security', () => {
 
   test("the journal: appending to B's journal from A's transaction is refused", async () => {
     const refused = await inTransactionOf(a.tenantId, (q) =>
-      q(`select * from vigil_append_audit($1, '', '', $2::jsonb)`, [b.tenantId, JSON.stringify({ id: crypto.randomUUID(), occurredAt: new Date().toISOString(), action: 'tenant.session_policy_updated', outcome: 'success', actorType: 'system', details: {} })]).then(
+      q(`select * from vigil_append_audit($1, $2::jsonb)`, [
+        b.tenantId,
+        JSON.stringify([{ prefix: '', suffix: '', event: { id: crypto.randomUUID(), occurredAt: new Date().toISOString(), action: 'tenant.session_policy_updated', outcome: 'success', actorType: 'system', details: {} } }]),
+      ]).then(
         () => 'appended',
         (error: Error) => error.message,
       ),

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Database } from '../db/database.ts';
 import type { EventBus } from '../event-bus.ts';
+import { jsonOf } from '../db/rows.ts';
 
 /**
  * Published after a commit that may take access away: sessions ended, a user or role changed, a key
@@ -38,12 +39,12 @@ export async function recordAccessChanges(em: EntityManager, tenantId: string, s
 
 /** The recent signals of these tenants, as written by recordAccessChanges (vigil_recent_access_changes). */
 export async function recentAccessChanges(db: Database, tenantIds: readonly string[]): Promise<AccessSignal[]> {
-  const rows = await db.prepared<{ signal: AccessSignal | string }>(
+  const rows = await db.prepared<{ signal: unknown }>(
     'vigil_recent_access_changes',
     'select signal from vigil_recent_access_changes($1::uuid[], $2)',
     [tenantIds, ACCESS_CHANGE_WINDOW_SECONDS],
   );
-  return rows.map((row) => (typeof row.signal === 'string' ? (JSON.parse(row.signal) as AccessSignal) : row.signal));
+  return rows.map((row) => jsonOf<AccessSignal>(row.signal));
 }
 
 export function publishAccessSignal(bus: EventBus, signal: AccessSignal): void {

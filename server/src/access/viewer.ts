@@ -8,21 +8,48 @@ import { type Permission, rolePermissions } from './permissions.ts';
 /**
  * What a request knows of its caller: plain values read once per request (entities satisfy these
  * shapes too). Plain, because building ORM entities on every request would cost more than the query.
+ * Each list is both the view's type and what the credential lookup reads of the row (rowReader): a
+ * property added here is read with no other edit, and one left out (a password hash) is never read.
  */
-export type TenantView = Pick<
-  Tenant,
-  'id' | 'slug' | 'name' | 'createdAt' | 'idleTimeoutSeconds' | 'absoluteTimeoutSeconds' | 'rotationIntervalSeconds' | 'rotationGraceSeconds' | 'apiKeyMaxAgeDays'
->;
-export type RoleView = Pick<Role, 'id' | 'name' | 'description' | 'permissions' | 'builtIn' | 'createdAt' | 'updatedAt'>;
-export type UserView = Pick<
-  User,
-  'id' | 'email' | 'displayName' | 'disabledAt' | 'createdAt' | 'passwordChangedAt' | 'totpEnabledAt' | 'totpLastStep'
-> & { role: RoleView };
-export type SessionView = Pick<
-  Session,
-  'id' | 'secretHash' | 'previousSecretHash' | 'previousValidUntil' | 'createdAt' | 'rotatedAt' | 'lastSeenAt' | 'expiresAt' | 'ip' | 'userAgent' | 'authMethod' | 'endedAt' | 'endReason'
-> & { user: { id: string } };
-export type ApiKeyView = Pick<ApiKey, 'id' | 'prefix' | 'secretHash' | 'permissions' | 'expiresAt' | 'lastUsedAt' | 'revokedAt' | 'validUntil'> & { user: { id: string } };
+export const TENANT_VIEW = [
+  'id',
+  'slug',
+  'name',
+  'createdAt',
+  'idleTimeoutSeconds',
+  'absoluteTimeoutSeconds',
+  'rotationIntervalSeconds',
+  'rotationGraceSeconds',
+  'apiKeyMaxAgeDays',
+] as const satisfies ReadonlyArray<keyof Tenant>;
+export const ROLE_VIEW = ['id', 'name', 'description', 'permissions', 'builtIn', 'createdAt', 'updatedAt'] as const satisfies ReadonlyArray<keyof Role>;
+export const USER_VIEW = ['id', 'email', 'displayName', 'disabledAt', 'createdAt', 'passwordChangedAt', 'totpEnabledAt', 'totpLastStep'] as const satisfies ReadonlyArray<keyof User>;
+export const SESSION_VIEW = [
+  'id',
+  'user',
+  'secretHash',
+  'previousSecretHash',
+  'previousValidUntil',
+  'createdAt',
+  'rotatedAt',
+  'lastSeenAt',
+  'expiresAt',
+  'ip',
+  'userAgent',
+  'authMethod',
+  'endedAt',
+  'endReason',
+] as const satisfies ReadonlyArray<keyof Session>;
+export const API_KEY_VIEW = ['id', 'user', 'prefix', 'secretHash', 'permissions', 'expiresAt', 'lastUsedAt', 'revokedAt', 'validUntil'] as const satisfies ReadonlyArray<keyof ApiKey>;
+
+/** A reference to another row, as a view holds it: its id only. */
+type Ref = { id: string };
+
+export type TenantView = Pick<Tenant, (typeof TENANT_VIEW)[number]>;
+export type RoleView = Pick<Role, (typeof ROLE_VIEW)[number]>;
+export type UserView = Pick<User, (typeof USER_VIEW)[number]> & { role: RoleView };
+export type SessionView = Omit<Pick<Session, (typeof SESSION_VIEW)[number]>, 'user'> & { user: Ref };
+export type ApiKeyView = Omit<Pick<ApiKey, (typeof API_KEY_VIEW)[number]>, 'user'> & { user: Ref };
 
 interface ViewerBase {
   tenantId: string;

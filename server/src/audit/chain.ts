@@ -1,6 +1,10 @@
 import canonicalize from 'canonicalize';
-import { createHash } from 'node:crypto';
 import type { ActorType, AuditOutcome } from './audit-event.entity.ts';
+
+/**
+ * The journal's chain: hash = SHA-256(previous hash ‖ RFC 8785 canonical JSON of the event), computed by the
+ * database function vigil_chain_hash alone (appending and verifying); this module writes the JSON it hashes.
+ */
 
 /** The previous hash of a tenant's first event. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -21,12 +25,6 @@ export interface ChainedFields {
   userAgent: string | null;
   sessionId: string | null;
   details: Record<string, unknown>;
-}
-
-/** hash = SHA-256(previousHash ‖ RFC 8785 canonical JSON of the event). */
-export function chainHash(previousHash: string, event: ChainedFields): string {
-  const canonical = canonicalize({ ...event, occurredAt: event.occurredAt.toISOString() });
-  return createHash('sha256').update(previousHash, 'utf8').update(canonical ?? '', 'utf8').digest('hex');
 }
 
 /** A number no real seq takes, marking where the database writes the seq into the canonical JSON. */

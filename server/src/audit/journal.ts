@@ -40,16 +40,17 @@ export interface PreparedEntry {
   suffix: string;
 }
 
-/** What vigil_append_audit returns. */
+/** A row vigil_append_audit returns, one per entry. */
 export interface AppendedRow {
+  id: string;
   seq: string | number;
   prev_hash: string;
   hash: string;
 }
 
-/** The event as vigil_append_audit takes it (its jsonb argument). */
-export function eventJson(entry: PreparedEntry): Record<string, unknown> {
-  return { ...entry.fields, occurredAt: entry.fields.occurredAt.toISOString() };
+/** An entry as vigil_append_audit takes it, in the jsonb list of its second argument. */
+export function appendArgument(entry: PreparedEntry) {
+  return { prefix: entry.prefix, suffix: entry.suffix, event: { ...entry.fields, occurredAt: entry.fields.occurredAt.toISOString() } };
 }
 
 export function appendedEvent(entry: PreparedEntry, appended: AppendedRow): RecordedEvent {
@@ -57,9 +58,10 @@ export function appendedEvent(entry: PreparedEntry, appended: AppendedRow): Reco
 }
 
 /**
- * Appends to one tenant's journal inside the caller's transaction, one statement per entry: the
- * database function takes the per-tenant advisory lock, which makes seq gap-free and keeps commits in
- * seq order (live readers never see seq n+1 before n), and computes the chain hash.
+ * Appends to one tenant's journal inside the caller's transaction through vigil_append_audit, the one way
+ * in (a sign-in's vigil_open_session calls it too): it takes the per-tenant advisory lock, which makes seq
+ * gap-free and keeps commits in seq order (live readers never see seq n+1 before n), and links the chain.
+ * What is recorded is published by the unit of work once the transaction commits.
  */
 export class JournalWriter {
   readonly recorded: RecordedEvent[] = [];
@@ -73,10 +75,10 @@ export class JournalWriter {
 
   async record(entry: AuditEntry): Promise<RecordedEvent> {
     const prepared = prepareEntry(this.tenantId, this.origin, this.clock.now(), entry);
-    const [appended] = await this.em.execute<AppendedRow[]>(
-      'select seq, prev_hash, hash from vigil_append_audit(?, ?, ?, ?::jsonb)',
-      [this.tenantId, prepared.prefix, prepared.suffix, JSON.stringify(eventJson(prepared))],
-    );
+    const [appended] = await this.em.execute<AppendedRow[]>('select id, seq, prev_hash, hash from vigil_append_audit(?, ?::jsonb)', [
+      this.tenantId,
+      JSON.stringify([appendArgument(prepared)]),
+    ]);
     return this.adopt(appendedEvent(prepared, appended));
   }
 

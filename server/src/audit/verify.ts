@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AuditEvent } from './audit-event.entity.ts';
-import { GENESIS_HASH, chainHash } from './chain.ts';
+import { type ChainedFields, GENESIS_HASH, canonicalAroundSeq } from './chain.ts';
 import type { Checkpoint, CheckpointTrail } from './checkpoints.ts';
 import { fromEntity } from './feed.ts';
 
@@ -41,11 +41,12 @@ export async function verifyChain(em: EntityManager, trail: CheckpointTrail, ran
   let lastMatchedCheckpoint = 0;
   for (;;) {
     const rows = await em.find(AuditEvent, { seq: { $gte: expected, $lte: toSeq } }, { orderBy: { seq: 'asc' }, limit: BATCH });
-    for (const row of rows) {
+    const links = await chainLinks(em, rows.map((row) => fromEntity(row)));
+    for (const [i, row] of rows.entries()) {
       if (row.seq !== expected) return report(expected - 1, expected, `event ${expected} is missing`);
       if (row.prevHash !== previousHash) return report(expected - 1, expected, `event ${expected} does not follow event ${expected - 1}`);
-      const { hash, prevHash: _link, ...fields } = fromEntity(row);
-      if (chainHash(previousHash, fields) !== hash) return report(expected - 1, expected, `event ${expected} was altered`);
+      const { hash } = row;
+      if (links[i] !== hash) return report(expected - 1, expected, `event ${expected} was altered`);
       const checkpoint = checkpoints.get(row.seq);
       if (checkpoint && checkpoint.hash !== hash) {
         // The chain is consistent but not the one that was signed: it was rewritten after the last good checkpoint.
@@ -65,4 +66,19 @@ export async function verifyChain(em: EntityManager, trail: CheckpointTrail, ran
     return report(head, head + 1, `events ${head + 1} to ${lastCheckpoint.seq} were signed in a checkpoint but are gone`);
   }
   return report(head, null, null);
+}
+
+/**
+ * What each row's hash must be, given the previous hash it names: computed by vigil_chain_hash, the one
+ * implementation appending uses too, over the canonical JSON of the row as stored.
+ */
+async function chainLinks(em: EntityManager, rows: Array<ChainedFields & { prevHash: string; hash: string }>): Promise<string[]> {
+  if (!rows.length) return [];
+  const links = rows.map(({ prevHash, hash: _stored, seq, ...fields }) => ({ prev: prevHash, seq, ...canonicalAroundSeq(fields) }));
+  const computed = await em.execute<{ hash: string }[]>(
+    `select vigil_chain_hash(x->>'prev', x->>'prefix', (x->>'seq')::bigint, x->>'suffix') as hash
+       from jsonb_array_elements(?::jsonb) with ordinality as t(x, n) order by n`,
+    [JSON.stringify(links)],
+  );
+  return computed.map((row) => row.hash);
 }

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 export const FUNCTION_NAMES = [
   'vigil_api_key_auth',
   'vigil_append_audit',
+  'vigil_chain_hash',
   'vigil_open_session',
   'vigil_recent_access_changes',
   'vigil_refuse_audit_change',

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { SessionView, TenantView } from '../access/viewer.ts';
-import { type AppendedRow, type PreparedEntry, type RecordedEvent, appendedEvent, eventJson, prepareEntry } from '../audit/journal.ts';
+import { type AppendedRow, type PreparedEntry, type RecordedEvent, appendArgument, appendedEvent, prepareEntry } from '../audit/journal.ts';
 import { type RequestMeta, signInOrigin } from '../context.ts';
 import { formatIdSecret, hashSecret, newSecret } from '../tokens.ts';
 import type { Recognition } from './known-devices.ts';
 import type { IssuedSession } from './sessions.ts';
 import { mintSessionSecret } from './session-token.ts';
+import { jsonOf } from '../db/rows.ts';
 
 export interface OpenedSession extends IssuedSession {
   /** A new device cookie, when the client did not prove itself with one. */
@@ -70,18 +71,13 @@ export class SessionOpening {
     const deviceArgument = device.byCookie
       ? { knownId: device.byCookie.id, seenAt: now, ip: meta.ip, userAgent: s.userAgent }
       : { row: { id: this.newDeviceId, tenant_id: tenant.id, user_id: user.id, secret_hash: hashSecret(this.deviceSecret), ip: meta.ip, user_agent: s.userAgent, first_seen_at: now, last_seen_at: now } };
-    const entries = this.entries.map((entry) => ({
-      prefix: entry.prefix,
-      suffix: entry.suffix,
-      event: eventJson(entry),
-      onlyForNewDevice: entry.fields.action === NEW_DEVICE,
-    }));
+    const entries = this.entries.map((entry) => ({ ...appendArgument(entry), onlyForNewDevice: entry.fields.action === NEW_DEVICE }));
     return [tenant.id, JSON.stringify(sessionRow), JSON.stringify(deviceArgument), JSON.stringify(entries)];
   }
 
   /** The journal events the statement appended, in order, for publishing once committed. */
   recorded(row: OpenedRow): RecordedEvent[] {
-    const appended = (typeof row.appended === 'string' ? JSON.parse(row.appended) : row.appended) as Array<AppendedRow & { id: string }>;
+    const appended = jsonOf<AppendedRow[]>(row.appended);
     return appended.map((a) => appendedEvent(this.entries.find((entry) => entry.fields.id === a.id)!, a));
   }
 

@@ -3,9 +3,8 @@ import { type RequestMeta, signInOrigin } from '../context.ts';
 import { ErrorCode, clientError } from '../errors.ts';
 import { withQuestionMarks } from '../db/statements.ts';
 import type { Services } from '../services.ts';
-import { type Work, inTenantTransaction } from '../unit-of-work.ts';
+import { type Work, inTenantTransaction, publishCommitted } from '../unit-of-work.ts';
 import type { TenantView, UserView } from '../access/viewer.ts';
-import { publishAuditEvents } from '../audit/feed.ts';
 import type { Recognition } from './known-devices.ts';
 import { type OpenedRow, type OpenedSession, SessionOpening } from './open-session.ts';
 import { ADDRESS_RULE, type Reservation, releaseArgument, releaseAttempts, reserveAttempts, signInAttempts } from './sign-in-throttle.ts';
@@ -86,7 +85,8 @@ export async function completeSignIn(
   const statementArguments = [...opening.arguments(), args.attempt?.releaseArgument() ?? null];
   if (!args.extra && !args.em) {
     const [row] = await services.db.prepared<OpenedRow>('vigil_open_session', OPEN_SESSION, statementArguments);
-    publishAuditEvents(services.bus, opening.recorded(row));
+    // One statement, its own transaction: committed when it returns.
+    publishCommitted(services, { events: opening.recorded(row) });
     return opening.result(row);
   }
   return inTenantTransaction(services, { tenantId: tenant.id, origin: signInOrigin(meta, user.id), viewer: null, em: args.em }, async (work) => {

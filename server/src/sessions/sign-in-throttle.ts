@@ -3,6 +3,7 @@ import type { Database } from '../db/database.ts';
 import { rateLimited } from '../errors.ts';
 import { hashSecret } from '../tokens.ts';
 import { SignInThrottle } from './sign-in-throttle.entity.ts';
+import { jsonOf } from '../db/rows.ts';
 
 export interface ThrottleRule {
   /** From this many failures on, each attempt must wait 2^(n - delayFrom) s (progressive delay, capped). */
@@ -54,7 +55,7 @@ export function reservationArguments(attempts: Attempt[], now: Date): [Date, str
 
 /** The reservations vigil_reserve_sign_in made, or RATE_LIMITED when a key is locked or must wait. */
 export function readReservation(outcome: unknown, attempts: Attempt[]): Reservation[] {
-  const result = (typeof outcome === 'string' ? JSON.parse(outcome) : outcome) as ReserveOutcome;
+  const result = jsonOf<ReserveOutcome>(outcome);
   if ('retryAfter' in result) throw rateLimited(Number(result.retryAfter));
   return result.reserved.map((r, i) => ({ key: r.key, rule: attempts[i].rule, locksOnFailure: r.locksOnFailure }));
 }

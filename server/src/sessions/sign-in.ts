@@ -3,7 +3,6 @@ import type { RequestMeta } from '../context.ts';
 import { PLATFORM_TENANT_ID } from '../db/tenancy.ts';
 import { issueSignInChallenge } from '../mfa/challenges.ts';
 import type { Services } from '../services.ts';
-import { readSignInAccount, signInAccount } from '../access/credential-lookup.ts';
 import { User } from '../users/user.entity.ts';
 import { ErrorCode, type FieldProblem, badInput, clientError } from '../errors.ts';
 import { checkInput, fields, textProblem } from '../validation.ts';
@@ -82,7 +81,7 @@ export async function requireSecondFactor(services: Services, meta: RequestMeta,
 async function lookUpAndReserve(services: Services, meta: RequestMeta, slug: string, email: string) {
   const now = services.clock.now();
   if (meta.deviceToken) {
-    const account = await signInAccount(services.db, slug, email);
+    const account = await services.credentials.signInAccount(slug, email);
     const scopeId = account?.tenant.id ?? PLATFORM_TENANT_ID;
     const device = account?.user ? await recognizeDevice(services.db.forTenant(scopeId), account.user.id, meta) : UNKNOWN_DEVICE;
     return { account, device, attempt: await SignInAttempt.begin(services, scopeId, meta, { slug, email }, device) };
@@ -93,7 +92,7 @@ async function lookUpAndReserve(services: Services, meta: RequestMeta, slug: str
     'select vigil_sign_in_account($1, $2) as account, vigil_reserve_sign_in($3, $4::jsonb) as reservation',
     [slug, email, ...reservationArguments(attempts, now)],
   );
-  const account = readSignInAccount(services.db, row.account);
+  const account = services.credentials.readSignInAccount(row.account);
   const reservations = readReservation(row.reservation, attempts);
   const scopeId = account?.tenant.id ?? PLATFORM_TENANT_ID;
   return { account, device: UNKNOWN_DEVICE, attempt: SignInAttempt.reserved(services, scopeId, meta, reservations) };

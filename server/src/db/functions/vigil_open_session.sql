@@ -1,5 +1,5 @@
 -- A verified sign-in's writes in one statement: the throttle's release, the session, the device and
--- their journal entries.
+-- their journal entries (through vigil_append_audit, as every entry).
 CREATE OR REPLACE FUNCTION public.vigil_open_session(p_tenant uuid, p_session jsonb, p_device jsonb, p_entries jsonb, p_release jsonb)
  RETURNS TABLE(device_id uuid, appended jsonb)
  LANGUAGE plpgsql
@@ -7,9 +7,7 @@ CREATE OR REPLACE FUNCTION public.vigil_open_session(p_tenant uuid, p_session js
 AS $function$
       declare
         v_device uuid;
-        v_appended jsonb := '[]';
-        e jsonb;
-        a record;
+        v_appended jsonb;
       begin
         perform set_config('app.tenant_id', p_tenant::text, true);
         if p_release is not null then
@@ -36,9 +34,7 @@ AS $function$
           end if;
         end if;
 
-        for e in select value from jsonb_array_elements(p_entries) loop
-          select * into a from vigil_append_audit(p_tenant, e->>'prefix', e->>'suffix', e->'event');
-          v_appended := v_appended || jsonb_build_object('id', e->'event'->>'id', 'seq', a.seq, 'prev_hash', a.prev_hash, 'hash', a.hash);
-        end loop;
+        select coalesce(jsonb_agg(jsonb_build_object('id', a.id, 'seq', a.seq, 'prev_hash', a.prev_hash, 'hash', a.hash) order by a.seq), '[]')
+          into v_appended from vigil_append_audit(p_tenant, p_entries) a;
         return query select v_device, v_appended;
       end $function$

@@ -1,0 +1,34 @@
+import type { Orm } from './database.ts';
+
+type Row = Record<string, unknown>;
+
+/** A jsonb value as the driver hands it back: parsed by node-postgres, as text by PGlite. */
+export function jsonOf<T>(value: unknown): T {
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
+}
+
+/**
+ * Reads rows of an entity's table (snake_case columns, as a raw select or to_jsonb gives them) as plain
+ * values of the chosen properties, by the entity's own metadata: each property from its column, dates as
+ * Date, numbers as number, a reference as { id }. The one place a SQL row becomes one of Vigil's types,
+ * for the paths that skip the ORM's hydration (authentication, sign-in); it reads only what it is asked,
+ * so a row's other columns (a password hash) never ride along.
+ */
+export function rowReader<V>(orm: Orm, entityClassName: string, properties: ReadonlyArray<keyof V & string>): (row: Row) => V {
+  const meta = orm.getMetadata().getByClassName(entityClassName);
+  const readers = properties.map((name) => {
+    const prop = meta.properties[name];
+    if (!prop) throw new Error(`${meta.className} has no property ${name}`);
+    return { name, column: prop.fieldNames[0], convert: converterOf(prop.kind, prop.runtimeType) };
+  });
+  return (row) => Object.fromEntries(readers.map(({ name, column, convert }) => [name, convert(row[column])])) as V;
+}
+
+function converterOf(kind: string, runtimeType: string): (value: unknown) => unknown {
+  const nullable = (convert: (value: unknown) => unknown) => (value: unknown) => (value === null || value === undefined ? null : convert(value));
+  if (kind === 'm:1' || kind === '1:1') return nullable((value) => ({ id: String(value) }));
+  if (runtimeType === 'Date') return nullable((value) => new Date(String(value)));
+  if (runtimeType === 'number') return nullable(Number);
+  if (runtimeType === 'string') return nullable(String);
+  return (value) => value ?? null;
+}
