@@ -1,6 +1,8 @@
 import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { ROLE_VIEW, SESSION_VIEW, TENANT_VIEW, USER_VIEW } from '../../server/src/access/viewer.ts';
 import { FUNCTION_NAMES, functionDefinition } from '../../server/src/db/functions.ts';
+import { signUpTenant } from '../support/factories.ts';
 import { asOwner } from '../support/owner-sql.ts';
 import { type TestVigil, startVigil } from '../support/vigil.ts';
 
@@ -31,4 +33,21 @@ test('every function of the database has its file, and every file is the definit
   for (const { name, definition } of defined) {
     expect({ name, sql: normalized(definition) }).toEqual({ name, sql: normalized(functionDefinition(name as (typeof FUNCTION_NAMES)[number])) });
   }
+});
+
+test("a credential's row is read as its view and nothing more: no password hash or TOTP secret rides along", async () => {
+  const owner = await signUpTenant(vigil.client());
+  const snapshot = (await vigil.services.credentials.session(owner.sessionId))!;
+  expect(Object.keys(snapshot.tenant).sort()).toEqual([...TENANT_VIEW].sort());
+  expect(Object.keys(snapshot.user).sort()).toEqual([...USER_VIEW, 'role'].sort());
+  expect(Object.keys(snapshot.user.role).sort()).toEqual([...ROLE_VIEW].sort());
+  expect(Object.keys(snapshot.session).sort()).toEqual([...SESSION_VIEW].sort());
+  expect(snapshot.session.user).toEqual({ id: owner.userId });
+  expect(snapshot.session.expiresAt).toBeInstanceOf(Date);
+  expect(typeof snapshot.tenant.idleTimeoutSeconds).toBe('number');
+  expect(JSON.stringify(snapshot.user)).not.toMatch(/argon2|password_?hash|totp_?secret/i);
+
+  const account = (await vigil.services.credentials.signInAccount(owner.slug, owner.email))!;
+  expect(account.user?.passwordHash).toMatch(/^\$argon2id\$/);
+  expect(account.user?.id).toBe(owner.userId);
 });

@@ -67,7 +67,7 @@ export class CredentialLookup {
 
   #common(row: Snapshot) {
     const tenant = this.#read.tenant(row.tenant);
-    const user: UserView = { ...this.#read.user(row.user), role: this.#read.role(row.role) };
+    const user: UserView = Object.assign(this.#read.user(row.user), { role: this.#read.role(row.role) });
     return { em: this.db.forTenant(tenant.id), tenant, user };
   }
 }

@@ -21,14 +21,26 @@ export function rowReader<V>(orm: Orm, entityClassName: string, properties: Read
     if (!prop) throw new Error(`${meta.className} has no property ${name}`);
     return { name, column: prop.fieldNames[0], convert: converterOf(prop.kind, prop.runtimeType) };
   });
-  return (row) => Object.fromEntries(readers.map(({ name, column, convert }) => [name, convert(row[column])])) as V;
+  // A plain loop into one object: this runs on every authenticated request (see bench/versus.ts).
+  return (row) => {
+    const view: Row = {};
+    for (const { name, column, convert } of readers) view[name] = convert(row[column]);
+    return view as V;
+  };
 }
 
-function converterOf(kind: string, runtimeType: string): (value: unknown) => unknown {
-  const nullable = (convert: (value: unknown) => unknown) => (value: unknown) => (value === null || value === undefined ? null : convert(value));
-  if (kind === 'm:1' || kind === '1:1') return nullable((value) => ({ id: String(value) }));
-  if (runtimeType === 'Date') return nullable((value) => new Date(String(value)));
-  if (runtimeType === 'number') return nullable(Number);
-  if (runtimeType === 'string') return nullable(String);
-  return (value) => value ?? null;
+type Converter = (value: unknown) => unknown;
+
+const asReference: Converter = (value) => (value == null ? null : { id: String(value) });
+const asDate: Converter = (value) => (value == null ? null : new Date(value as string));
+const asNumber: Converter = (value) => (value == null ? null : Number(value));
+const asString: Converter = (value) => (value == null ? null : String(value));
+const asIs: Converter = (value) => value ?? null;
+
+function converterOf(kind: string, runtimeType: string): Converter {
+  if (kind === 'm:1' || kind === '1:1') return asReference;
+  if (runtimeType === 'Date') return asDate;
+  if (runtimeType === 'number') return asNumber;
+  if (runtimeType === 'string') return asString;
+  return asIs;
 }
