@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { ROLE_VIEW, SESSION_VIEW, TENANT_VIEW, USER_VIEW } from '../../server/src/access/viewer.ts';
-import { FUNCTION_NAMES, functionDefinition } from '../../server/src/db/functions.ts';
+import { FUNCTION_NAMES, functionDefinition, normalizedDefinition } from '../../server/src/db/functions.ts';
 import { signUpTenant } from '../support/factories.ts';
 import { asOwner } from '../support/owner-sql.ts';
 import { type TestVigil, startVigil } from '../support/vigil.ts';
@@ -13,14 +13,6 @@ beforeAll(async () => {
 });
 afterAll(async () => vigil?.stop());
 
-const normalized = (sql: string) =>
-  sql
-    .split('\n')
-    .filter((line) => !line.startsWith('--'))
-    .join('\n')
-    .replace(/\s+/g, ' ')
-    .trim();
-
 test('every function of the database has its file, and every file is the definition the database has', async () => {
   const defined = await asOwner(vigil, (q) =>
     q<{ name: string; definition: string }>(
@@ -31,7 +23,7 @@ test('every function of the database has its file, and every file is the definit
   const files = readdirSync(new URL('../../server/src/db/functions/', import.meta.url)).map((file) => file.replace(/\.sql$/, '')).sort();
   expect(files).toEqual([...FUNCTION_NAMES]);
   for (const { name, definition } of defined) {
-    expect({ name, sql: normalized(definition) }).toEqual({ name, sql: normalized(functionDefinition(name as (typeof FUNCTION_NAMES)[number])) });
+    expect({ name, sql: normalizedDefinition(definition) }).toEqual({ name, sql: normalizedDefinition(functionDefinition(name as (typeof FUNCTION_NAMES)[number])) });
   }
 });
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { writeCheckpoints } from '../../server/src/audit/checkpoint-job.ts';
+import { functionDefinition } from '../../server/src/db/functions.ts';
 import { APP_ROLE } from '../../server/src/db/tenancy.ts';
 import { freshDatabase } from '../support/database.ts';
 import { GENESIS_HASH } from '../../server/src/audit/chain.ts';
@@ -166,6 +167,24 @@ describe('tamper evidence', () => {
     expect(result.ok).toBe(false);
     expect(result.firstBadSeq).toBe(1);
     expect(result.problem).toMatch(/rewritten/);
+  });
+
+  test('a chain function replaced to agree with every stored row is refused, not trusted', async () => {
+    const { owner, client } = await journalWithCheckpoint();
+    await tamper(`update audit_event set details = '{"i": 999}' where tenant_id = $1 and seq = 6`, [owner.tenantId]);
+    // The owner's rights can replace the function too: this one answers each stored row's own hash.
+    const lying = `create or replace function public.vigil_chain_hash(p_prev text, p_prefix text, p_seq bigint, p_suffix text) returns text language sql stable as $$
+      select coalesce((select e.hash from audit_event e where e.prev_hash = p_prev and e.seq = p_seq limit 1),
+                      encode(sha256(convert_to(p_prev || p_prefix || p_seq::text || p_suffix, 'UTF8')), 'hex')) $$`;
+    await asOwner(vigil, (q) => q(lying));
+    try {
+      const result = (await client.ok(VERIFY)).verifyAuditChain;
+      expect(result.ok).toBe(false);
+      expect(result.problem).toMatch(/vigil_chain_hash is not the function Vigil ships/);
+    } finally {
+      await asOwner(vigil, (q) => q(functionDefinition('vigil_chain_hash')));
+    }
+    expect((await client.ok(VERIFY)).verifyAuditChain).toMatchObject({ ok: false, firstBadSeq: 6 });
   });
 
   test('verification needs audit.read', async () => {

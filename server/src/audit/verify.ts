@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { runsItsFile } from '../db/functions.ts';
 import { AuditEvent } from './audit-event.entity.ts';
 import { type ChainedFields, GENESIS_HASH, canonicalAroundSeq } from './chain.ts';
 import type { Checkpoint, CheckpointTrail } from './checkpoints.ts';
@@ -19,7 +20,8 @@ export interface ChainReport {
 /**
  * Recomputes a tenant's hash chain from the rows and compares it with the signed checkpoints.
  * Detects an edited row (hash), a deleted row (gap), reordered rows (seq or link), a truncated tail
- * (a checkpoint beyond the head) and a chain rewritten consistently (a checkpoint's hash differs).
+ * (a checkpoint beyond the head) and a chain rewritten consistently (a checkpoint's hash differs); and
+ * it refuses to vouch for anything when the chain function itself is not the one in db/functions/.
  */
 export async function verifyChain(em: EntityManager, trail: CheckpointTrail, range: { fromSeq?: number | null; toSeq?: number | null } = {}): Promise<ChainReport> {
   const fromSeq = Math.max(1, range.fromSeq ?? 1);
@@ -35,6 +37,7 @@ export async function verifyChain(em: EntityManager, trail: CheckpointTrail, ran
     lastCheckpoint,
   });
 
+  if (!(await runsItsFile(em, 'vigil_chain_hash'))) return report(fromSeq - 1, null, 'vigil_chain_hash is not the function Vigil ships: the links cannot be checked');
   let previousHash = fromSeq === 1 ? GENESIS_HASH : ((await em.findOne(AuditEvent, { seq: fromSeq - 1 }, { fields: ['hash'] }))?.hash ?? null);
   if (previousHash === null) return report(fromSeq - 1, fromSeq - 1, 'the event before the range is missing');
   let expected = fromSeq;

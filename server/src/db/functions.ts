@@ -1,3 +1,4 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { readFileSync } from 'node:fs';
 
 /**
@@ -31,4 +32,27 @@ export type FunctionName = (typeof FUNCTION_NAMES)[number];
 /** The file's statement (its leading comment lines kept: PostgreSQL ignores them). */
 export function functionDefinition(name: FunctionName): string {
   return readFileSync(new URL(`./functions/${name}.sql`, import.meta.url), 'utf8');
+}
+
+/** A definition as compared: its comment lines and runs of white space do not count. */
+export function normalizedDefinition(sql: string): string {
+  return sql
+    .split('\n')
+    .filter((line) => !line.startsWith('--'))
+    .join('\n')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/**
+ * Whether the database runs exactly the function its file defines, and nothing else by that name. What
+ * verifying the journal asks before it trusts vigil_chain_hash: whoever holds the owner's rights could
+ * otherwise replace the function with one that agrees with any row.
+ */
+export async function runsItsFile(em: EntityManager, name: FunctionName): Promise<boolean> {
+  const defined = await em.execute<{ definition: string }[]>(
+    "select pg_get_functiondef(p.oid) as definition from pg_proc p where p.proname = ? and p.pronamespace = 'public'::regnamespace",
+    [name],
+  );
+  return defined.length === 1 && normalizedDefinition(defined[0].definition) === normalizedDefinition(functionDefinition(name));
 }

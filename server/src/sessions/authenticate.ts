@@ -88,8 +88,6 @@ async function matchSecret(em: EntityManager, session: SessionView, secretHash: 
   return retired > 0 ? 'reused' : 'unknown';
 }
 
-
-
 function originFor(session: SessionView, meta: RequestMeta): AuditOrigin {
   return { actorType: 'user', actorId: session.user.id, sessionId: session.id, ip: meta.ip, userAgent: meta.userAgent };
 }
