@@ -112,6 +112,7 @@ const RAW_SQL_PATHS: Record<string, string> = {
   'audit/verify.ts': 'vigil_chain_hash over the values it is handed: a pure function, no table',
   'audit/statistics.ts': 'selects audit_event with no tenant predicate: RLS alone scopes it (below)',
   'db/database.ts': 'plumbing: select 1, set role, the prepared-statement driver call',
+  'db/functions.ts': 'the catalog (pg_proc) for a function definition, no tenant table',
   'db/locators.ts': 'locators only (SECURITY DEFINER, owned by vigil_locator): managed-postgres.test.ts',
   'db/role-audit.ts': 'catalog queries about roles, no tenant table',
   'http/health.ts': 'server facts (version, TLS of the backend), no tenant table',
