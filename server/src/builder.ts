@@ -1,10 +1,11 @@
 import SchemaBuilder from '@pothos/core';
-import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import ScopeAuthPlugin, { type AuthFailure, AuthScopeFailureType } from '@pothos/plugin-scope-auth';
 import { DateTimeResolver, JSONObjectResolver, SafeIntResolver } from 'graphql-scalars';
 import type { Permission } from './access/permissions.ts';
-import { type Viewer, hasPermission } from './access/viewer.ts';
+import { STEP_UP_MAX_AGE_SECONDS, type Viewer, hasFreshProof, hasPermission } from './access/viewer.ts';
+import type { Clock } from './clock.ts';
 import type { Context } from './context.ts';
-import { ErrorCode, clientError } from './errors.ts';
+import { ErrorCode, clientError, stepUpRequired } from './errors.ts';
 import { wellFormedInputPlugin } from './well-formed-input.ts';
 
 export interface AuthScopes {
@@ -17,6 +18,8 @@ export interface AuthScopes {
   permission: Permission;
   /** Any one of these permissions. */
   anyPermission: readonly Permission[];
+  /** A session whose user proved who they are within the last minutes (use `sensitive(…)`, not this). */
+  freshProof: boolean;
 }
 
 export const builder = new SchemaBuilder<{
@@ -35,9 +38,10 @@ export const builder = new SchemaBuilder<{
   scopeAuth: {
     authorizeOnSubscribe: true,
     // Loaders, not values: signIn sets the viewer mid-request and the payload's fields must see it.
-    authScopes: (ctx) => scopeLoaders(() => ctx.viewer),
-    unauthorizedError: (_parent, ctx, info) => {
+    authScopes: (ctx) => scopeLoaders(() => ctx.viewer, ctx.services.clock),
+    unauthorizedError: (_parent, ctx, info, result) => {
       if (!ctx.viewer) return clientError(ErrorCode.UNAUTHENTICATED);
+      if (ctx.viewer.kind === 'session' && onlyFreshProofFailed(result.failure)) return stepUpRequired(STEP_UP_MAX_AGE_SECONDS);
       ctx.denials.push(`${info.parentType.name}.${info.fieldName}`);
       return clientError(ErrorCode.FORBIDDEN);
     },
@@ -45,22 +49,43 @@ export const builder = new SchemaBuilder<{
 });
 
 /** What each scope means for a caller (read when a scope is checked): the one definition of the scopes. */
-function scopeLoaders(viewer: () => Viewer | null) {
+function scopeLoaders(viewer: () => Viewer | null, clock: Clock) {
   return {
     public: true,
     authenticated: () => viewer() !== null,
     session: () => viewer()?.kind === 'session',
     permission: (permission: Permission) => hasPermission(viewer(), permission),
     anyPermission: (permissions: readonly Permission[]) => permissions.some((permission) => hasPermission(viewer(), permission)),
+    freshProof: () => hasFreshProof(viewer(), clock.now()),
   };
+}
+
+type ScopeMap = Partial<AuthScopes> & { $all?: ScopeMap; $any?: ScopeMap };
+
+/**
+ * The scopes of a sensitive field (ASVS 4.3.3 step-up): the field's own, then a fresh proof of the
+ * user. A caller who lacks the rights is refused FORBIDDEN; one who has them but proved who they are too
+ * long ago gets STEP_UP_REQUIRED before the resolver runs, so the same request, sent again after stepUp,
+ * does the work once.
+ */
+export function sensitive(scopes: ScopeMap): ScopeMap {
+  return { $all: { ...scopes, session: true, freshProof: true } };
+}
+
+/** Every refusal under this failure is the missing fresh proof (the rights themselves were there). */
+function onlyFreshProofFailed(failure: AuthFailure): boolean {
+  const leaves = (f: AuthFailure): AuthFailure[] =>
+    f.kind === AuthScopeFailureType.AllAuthScopes || f.kind === AuthScopeFailureType.AnyAuthScopes ? f.failures.flatMap(leaves) : [f];
+  const all = leaves(failure);
+  return all.length > 0 && all.every((f) => f.kind === AuthScopeFailureType.AuthScope && f.scope === 'freshProof');
 }
 
 /**
  * Whether a caller passes a field's scopes (any one of them, as scope-auth reads them), for the few
  * routes served beside GraphQL (an export's download) that must obey the same rule as their field.
  */
-export function passesScopes(viewer: Viewer | null, scopes: Partial<AuthScopes>): boolean {
-  const loaders = scopeLoaders(() => viewer);
+export function passesScopes(viewer: Viewer | null, clock: Clock, scopes: Partial<AuthScopes>): boolean {
+  const loaders = scopeLoaders(() => viewer, clock);
   return Object.entries(scopes).some(([scope, value]) => {
     const loader = loaders[scope as keyof AuthScopes];
     return typeof loader === 'function' ? (loader as (value: unknown) => boolean)(value) : loader === true && value === true;

@@ -10,6 +10,8 @@ export const ErrorCode = {
   NOT_FOUND: 'NOT_FOUND',
   RATE_LIMITED: 'RATE_LIMITED',
   TOTP_REQUIRED: 'TOTP_REQUIRED',
+  STEP_UP_REQUIRED: 'STEP_UP_REQUIRED',
+  FAILED_PRECONDITION: 'FAILED_PRECONDITION',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   TIMEOUT: 'TIMEOUT',
 } as const;
@@ -24,6 +26,8 @@ const defaultMessages: Record<ErrorCode, string> = {
   NOT_FOUND: 'Not found.',
   RATE_LIMITED: 'Too many attempts. Try again later.',
   TOTP_REQUIRED: 'A confirmation code is required to finish signing in.',
+  STEP_UP_REQUIRED: 'Confirm it is you (password, and code when on) to do this, then try again.',
+  FAILED_PRECONDITION: 'This cannot be done in the current state.',
   SERVICE_UNAVAILABLE: 'The service is briefly unavailable. Try again shortly.',
   TIMEOUT: 'This took too long and was cancelled. Try a narrower request.',
 };
@@ -40,6 +44,7 @@ export function clientError(code: ErrorCode, message = defaultMessages[code], ex
 
 export const notFound = () => clientError(ErrorCode.NOT_FOUND);
 export const forbidden = (message?: string) => clientError(ErrorCode.FORBIDDEN, message);
+export const failedPrecondition = (message?: string) => clientError(ErrorCode.FAILED_PRECONDITION, message);
 export const conflict = (message?: string) => clientError(ErrorCode.CONFLICT, message);
 
 export interface FieldProblem {
@@ -67,4 +72,12 @@ export function timedOut(): GraphQLError {
 export function serviceUnavailable(): GraphQLError {
   const retryAfterSeconds = RETRY_AFTER_UNAVAILABLE_SECONDS;
   return clientError(ErrorCode.SERVICE_UNAVAILABLE, defaultMessages.SERVICE_UNAVAILABLE, { retryAfterSeconds, http: httpAnswer(503, retryAfterSeconds) });
+}
+
+/**
+ * A sensitive field asked for a fresh proof of the user the session does not hold: stepUp, then send the
+ * same request again (nothing ran, so nothing is lost or doubled).
+ */
+export function stepUpRequired(maxAgeSeconds: number): GraphQLError {
+  return clientError(ErrorCode.STEP_UP_REQUIRED, defaultMessages.STEP_UP_REQUIRED, { maxAgeSeconds });
 }

@@ -13,6 +13,7 @@ import './sessions/session-management.graphql.ts';
 import './sessions/session.graphql.ts';
 import './sessions/sign-in-history.graphql.ts';
 import './sessions/sign-in.graphql.ts';
+import './sessions/step-up.graphql.ts';
 import './tenants/sign-up.graphql.ts';
 import './tenants/settings.graphql.ts';
 import './tenants/tenant.graphql.ts';

@@ -75,6 +75,16 @@ export async function signInThroughUi(page: Page, account: { slug: string; email
   if (await refused.isVisible()) throw new Error(`sign-in refused: ${await refused.textContent()}`);
 }
 
+/** Answers the step-up dialog that a sensitive action opened, with the account's password (and code). */
+export async function proveItIsMe(page: Page, proof: { password?: string; code?: string } = {}): Promise<void> {
+  const dialog = page.getByRole('dialog', { name: 'Confirm it is you' });
+  await dialog.waitFor();
+  await dialog.getByLabel('Password').fill(proof.password ?? STRONG_PASSWORD);
+  if (proof.code) await dialog.getByLabel(/Code from the app/).fill(proof.code);
+  await dialog.getByRole('button', { name: 'Confirm' }).click();
+  await dialog.waitFor({ state: 'hidden' });
+}
+
 export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }

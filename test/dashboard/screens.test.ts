@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { rotateAgedApiKeys } from '../../server/src/api-keys/rotation-job.ts';
 import { signIn } from '../support/factories.ts';
-import { PHONE, type Stack, ownerElsewhere, screenshot, signInThroughUi, startStack } from './harness.ts';
+import { PHONE, type Stack, ownerElsewhere, proveItIsMe, screenshot, signInThroughUi, startStack } from './harness.ts';
 
 let stack: Stack;
 let page: Page;
@@ -161,7 +161,17 @@ describe('employees and roles', () => {
 
   test("the owner resets an employee's password: the token is shown once and the old password stops", async () => {
     const row = page.locator('tr[data-employee="eve@acme.test"]');
+    // The lockout above moved the clock past the sign-in's proof: the reset asks for it, and a cancel changes nothing.
     await row.getByRole('button', { name: 'Reset password of Eve Example' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Confirm it is you' });
+    await dialog.waitFor();
+    await screenshot(page, 'step-up');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByText('This needs you to confirm it is you. Nothing was changed.').waitFor();
+    expect((await signIn(stack.vigil.client(), { tenantSlug: stack.owner.slug, email: 'eve@acme.test' })).errors).toBeUndefined();
+    // Confirmed, the very same reset goes ahead without a second click.
+    await row.getByRole('button', { name: 'Reset password of Eve Example' }).click();
+    await proveItIsMe(page);
     const secret = page.getByRole('region', { name: 'Password reset token for Eve Example' }).getByTestId('secret');
     const token = await secret.inputValue();
     expect(token).toMatch(/^[0-9a-f-]{36}\./);

@@ -111,13 +111,32 @@ describe('confirmation codes at sign-in', () => {
     expect((await auditRows(vigil, owner.tenantId)).filter((r) => r.details.reason === 'invalid_code')).toHaveLength(3);
   });
 
-  test('disabling needs a code, and then sign-in needs the password only', async () => {
+  test('disabling needs a fresh proof with a code, and then sign-in needs the password only', async () => {
     const { owner, client, secret } = await enrolled();
-    expect(errorCode(await client.request('mutation { disableTotp(code: "123456") }'))).toBe('INVALID_CREDENTIALS');
-    vigil.clock.advance(30);
-    expect(await client.ok('mutation($c: String!) { disableTotp(code: $c) }', { c: await codeAt(secret, vigil.clock.now()) })).toEqual({ disableTotp: true });
+    vigil.clock.advance(301);
+    expect(errorCode(await client.request('mutation { disableTotp }'))).toBe('STEP_UP_REQUIRED');
+    const stepUp = 'mutation($i: StepUpInput!) { stepUp(input: $i) { validUntil } }';
+    expect(errorCode(await client.request(stepUp, { i: { password: STRONG_PASSWORD, totpCode: '123456' } }))).toBe('INVALID_CREDENTIALS');
+    await client.ok(stepUp, { i: { password: STRONG_PASSWORD, totpCode: await codeAt(secret, vigil.clock.now()) } });
+    expect(await client.ok('mutation { disableTotp }')).toEqual({ disableTotp: true });
     expect((await signIn(vigil.client(), { tenantSlug: owner.slug, email: owner.email })).errors).toBeUndefined();
     const actions = (await auditRows(vigil, owner.tenantId)).map((r) => r.action);
-    expect(actions).toEqual(expect.arrayContaining(['user.totp_enrollment_started', 'user.totp_enabled', 'user.totp_disabled']));
+    expect(actions).toEqual(expect.arrayContaining(['user.totp_enrollment_started', 'user.totp_enabled', 'session.stepped_up', 'user.totp_disabled']));
+  });
+
+  test('who lost the authenticator steps up with a recovery code, which is then used up', async () => {
+    const { client, recoveryCodes } = await enrolled();
+    vigil.clock.advance(301);
+    const stepUp = 'mutation($i: StepUpInput!) { stepUp(input: $i) { validUntil } }';
+    await client.ok(stepUp, { i: { password: STRONG_PASSWORD, recoveryCode: recoveryCodes[0] } });
+    expect(await client.ok('mutation { disableTotp }')).toEqual({ disableTotp: true });
+  });
+
+  test('a recovery code proves once', async () => {
+    const { client, recoveryCodes } = await enrolled();
+    vigil.clock.advance(301);
+    const stepUp = 'mutation($i: StepUpInput!) { stepUp(input: $i) { validUntil } }';
+    await client.ok(stepUp, { i: { password: STRONG_PASSWORD, recoveryCode: recoveryCodes[1] } });
+    expect(errorCode(await client.request(stepUp, { i: { password: STRONG_PASSWORD, recoveryCode: recoveryCodes[1] } }))).toBe('INVALID_CREDENTIALS');
   });
 });

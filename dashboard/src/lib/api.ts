@@ -1,4 +1,5 @@
 import { SESSION_ENDED, endSession, session } from './session.svelte.ts';
+import { askForProof } from './step-up.svelte.ts';
 
 export interface FieldProblem {
   field: string;
@@ -29,9 +30,19 @@ interface GraphQLBody<T> {
  * One GraphQL operation over HTTP. The session travels in its HttpOnly cookie (same-origin credentials);
  * the JSON content type is what the server's CSRF protection asks for. Resolves with `data`, or throws
  * an ApiError carrying the first error's code. UNAUTHENTICATED means the session is gone: the user is
- * sent back to sign-in.
+ * sent back to sign-in. STEP_UP_REQUIRED opens the step-up dialog and, once proved, resends the request.
  */
 export async function gql<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  try {
+    return await send<T>(query, variables);
+  } catch (error) {
+    // Nothing ran: once the user proved who they are, the very same request goes again.
+    if (error instanceof ApiError && error.code === 'STEP_UP_REQUIRED' && (await askForProof())) return send<T>(query, variables);
+    throw error;
+  }
+}
+
+async function send<T>(query: string, variables: Record<string, unknown>): Promise<T> {
   let response: Response;
   try {
     response = await fetch('/graphql', {
@@ -58,6 +69,7 @@ export async function gql<T>(query: string, variables: Record<string, unknown> =
 /** A sentence for the user about any failure. */
 export function describeError(error: unknown): string {
   if (!(error instanceof ApiError)) return 'Something went wrong. Try again.';
+  if (error.code === 'STEP_UP_REQUIRED') return 'This needs you to confirm it is you. Nothing was changed.';
   if (error.code === 'RATE_LIMITED') {
     const seconds = Number(error.extensions.retryAfterSeconds ?? 0);
     return seconds > 0 ? `Too many attempts. Try again in ${seconds} s.` : error.message;

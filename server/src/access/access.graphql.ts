@@ -1,4 +1,4 @@
-import { builder } from '../builder.ts';
+import { builder, sensitive } from '../builder.ts';
 import { tenantEmOf } from '../context.ts';
 import { asViewer } from '../unit-of-work.ts';
 import { withoutNulls } from '../validation.ts';
@@ -43,8 +43,9 @@ builder.mutationFields((t) => ({
   }),
   updateRole: t.field({
     type: RoleRef,
-    description: 'Takes effect on the next request of everyone holding the role.',
-    authScopes: { permission: 'roles.manage' },
+    description: "Takes effect on the next request of everyone holding the role. Changing its permissions needs a fresh proof (stepUp).",
+    // A new name or description grants nothing; new permissions reach everyone holding the role.
+    authScopes: (_root, args) => (args.input.permissions ? sensitive({ permission: 'roles.manage' }) : { permission: 'roles.manage' }),
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: RoleChanges, required: true }) },
     resolve: (_root, args, ctx) => asViewer(ctx, updateRole, { id: String(args.id), changes: withoutNulls(args.input) }),
   }),

@@ -37,6 +37,7 @@ export const SESSION_VIEW = [
   'ip',
   'userAgent',
   'authMethod',
+  'steppedUpAt',
   'endedAt',
   'endReason',
 ] as const satisfies ReadonlyArray<keyof Session>;
@@ -87,4 +88,18 @@ export function sessionViewer(tenant: TenantView, user: UserView, session: Sessi
     permissions: new Set(rolePermissions(user.role)),
     isOwner: user.role.builtIn === 'owner',
   };
+}
+
+/** How long a proof of the user (sign-in or stepUp) lets a session do sensitive things. */
+export const STEP_UP_MAX_AGE_SECONDS = 300;
+
+/**
+ * Whether the caller proved who they are within STEP_UP_MAX_AGE_SECONDS: a session's sign-in counts as
+ * a proof, and so does each stepUp. An API key never has one: it stands for no person at a keyboard.
+ */
+export function hasFreshProof(viewer: Viewer | null, now: Date): boolean {
+  if (viewer?.kind !== 'session') return false;
+  const { createdAt, steppedUpAt } = viewer.session;
+  const provedAt = Math.max(createdAt.getTime(), steppedUpAt?.getTime() ?? 0);
+  return now.getTime() - provedAt <= STEP_UP_MAX_AGE_SECONDS * 1000;
 }

@@ -1,5 +1,5 @@
 import { wrap } from '@mikro-orm/core';
-import { builder } from '../builder.ts';
+import { builder, sensitive } from '../builder.ts';
 import { tenantEmOf, viewerOf } from '../context.ts';
 import { asViewer } from '../unit-of-work.ts';
 import { UserRef } from '../users/user.graphql.ts';
@@ -79,7 +79,8 @@ builder.queryField('apiKeys', (t) =>
 builder.mutationFields((t) => ({
   createApiKey: t.field({
     type: ApiKeySecretRef,
-    authScopes: { $all: { session: true, permission: 'api_keys.manage_own' } },
+    description: 'Needs a fresh proof (stepUp).',
+    authScopes: sensitive({ permission: 'api_keys.manage_own' }),
     args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
     resolve: (_root, { input }, ctx) => asViewer(ctx, createApiKey, input),
   }),

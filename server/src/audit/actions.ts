@@ -27,6 +27,7 @@ export const AUDIT_ACTIONS = {
   'session.sign_in_failed': { description: 'A sign-in was refused (wrong credentials, disabled user, malformed input).', alert: true, attention: 'failedSignIns', signIn: true },
   'session.locked_out': { description: 'Too many failed sign-ins locked an account or an address.', alert: true, attention: 'lockouts', signIn: true },
   'session.new_device': { description: 'A sign-in from a device and address never seen for the user.', alert: true, attention: 'newDevices', signIn: true },
+  'session.stepped_up': { description: 'A signed-in user proved who they are again, for sensitive operations.' },
   'session.totp_challenged': { description: 'A right password earned a confirmation-code challenge.' },
   'session.rotated': { description: 'A session got a new token.', sessionEvent: 'rotated' },
   'session.signed_out': { description: 'A user signed out.', sessionEvent: 'signed_out' },

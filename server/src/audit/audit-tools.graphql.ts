@@ -1,4 +1,4 @@
-import { builder, enumOf } from '../builder.ts';
+import { builder, enumOf, sensitive } from '../builder.ts';
 import { tenantEmOf, viewerOf } from '../context.ts';
 import { asViewer } from '../unit-of-work.ts';
 import { AuditEventFilter } from './audit.graphql.ts';
@@ -91,7 +91,7 @@ builder.mutationField('exportAuditEvents', (t) =>
   t.field({
     type: AuditExportRef,
     description: 'Prepares a CSV or JSONL export of the events matching the filter; the download is journalled.',
-    authScopes: EXPORT_SCOPES,
+    authScopes: sensitive(EXPORT_SCOPES),
     args: { filter: t.arg({ type: AuditEventFilter }), format: t.arg({ type: FormatEnum, required: true }) },
     resolve: (_root, args, ctx) => asViewer(ctx, prepareExport, { filter: args.filter ?? {}, format: args.format }),
   }),

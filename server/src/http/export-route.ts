@@ -12,8 +12,9 @@ const CONTENT_TYPES = { csv: 'text/csv; charset=utf-8', jsonl: 'application/x-nd
 
 /**
  * GET /audit/exports/<id>: the download of a prepared export. The id is not a credential: the request
- * must also carry the session (or key) of the user who prepared it, who must still pass the scopes of the
- * GraphQL field that prepared it (EXPORT_SCOPES).
+ * must also carry the session (or key) of the user who prepared it, who must still hold the rights of the
+ * GraphQL field that prepared it (EXPORT_SCOPES). The field asked for a fresh proof (step-up); the
+ * download, single and within a minute of it, does not ask again.
  */
 export function exportRoute(services: Services, options: { trust: TrustProxy; tls: boolean }) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -22,7 +23,7 @@ export function exportRoute(services: Services, options: { trust: TrustProxy; tl
     const { auth } = await prepareHttpRequest(services, req, meta, { append: (name, value) => void res.appendHeader(name, value) });
     const viewer = auth.viewer;
     if (!viewer) return sendError(res, 401, ErrorCode.UNAUTHENTICATED, 'Sign in to do this.');
-    if (!passesScopes(viewer, EXPORT_SCOPES)) return sendError(res, 403, ErrorCode.FORBIDDEN, 'You are not allowed to do this.');
+    if (!passesScopes(viewer, services.clock, EXPORT_SCOPES)) return sendError(res, 403, ErrorCode.FORBIDDEN, 'You are not allowed to do this.');
     const id = new URL(req.url ?? '/', 'http://vigil.invalid').pathname.split('/').at(-1) ?? '';
     const claimed = isUuid(id) ? await asViewer({ services, meta, viewer }, claimExport, id) : null;
     if (!claimed) return sendError(res, 404, ErrorCode.NOT_FOUND, 'This export does not exist, was downloaded already, or expired.');

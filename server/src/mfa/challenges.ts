@@ -1,3 +1,4 @@
+import { claimTotpStep } from '../sessions/step-up.ts';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { type RequestMeta, signInOrigin } from '../context.ts';
@@ -8,7 +9,6 @@ import { recognizeDevice } from '../sessions/known-devices.ts';
 import { SignInAttempt, completeSignIn } from '../sessions/sign-in-attempt.ts';
 import { formatIdSecret, hashSecret, newSecret, parseIdSecret, sameHash } from '../tokens.ts';
 import { inTenantTransaction } from '../unit-of-work.ts';
-import { User } from '../users/user.entity.ts';
 import { parseInput } from '../validation.ts';
 import { consumeRecoveryCode, isUnusedRecoveryCode } from './recovery-codes.ts';
 import { SignInChallenge } from './sign-in-challenge.entity.ts';
@@ -80,12 +80,7 @@ export async function completeTotpSignIn(services: Services, meta: RequestMeta, 
       const used = await work.em.nativeUpdate(SignInChallenge, { id: challenge.id, usedAt: null }, { usedAt: now });
       if (used !== 1) throw invalid();
       if (step !== null) {
-        const advanced = await work.em.nativeUpdate(
-          User,
-          { id: user.id, $or: [{ totpLastStep: null }, { totpLastStep: { $lt: step } }] },
-          { totpLastStep: step },
-        );
-        if (advanced !== 1) throw invalid();
+        if (!(await claimTotpStep(work, user.id, step))) throw invalid();
       } else {
         if (!(await consumeRecoveryCode(work.em, user, recoveryCode!, now))) throw invalid();
         await work.journal.record({ action: 'user.recovery_code_used', target: { type: 'user', id: user.id } });

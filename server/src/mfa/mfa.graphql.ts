@@ -1,5 +1,6 @@
-import { builder } from '../builder.ts';
+import { builder, sensitive } from '../builder.ts';
 import { sessionViewerOf } from '../context.ts';
+import { asViewer } from '../unit-of-work.ts';
 import { confirmTotp, disableTotp, enrollTotp } from './mfa.ts';
 
 const TotpEnrollmentRef = builder.objectRef<{ secret: string; uri: string; qrCodeSvg: string }>('TotpEnrollment').implement({
@@ -27,11 +28,10 @@ builder.mutationFields((t) => ({
     resolve: (_root, args, ctx) => confirmTotp(ctx, sessionViewerOf(ctx), args.code),
   }),
   disableTotp: t.boolean({
-    description: 'Turns confirmation codes off; needs a current code or a recovery code.',
-    authScopes: { session: true },
-    args: { code: t.arg.string(), recoveryCode: t.arg.string() },
-    resolve: async (_root, args, ctx) => {
-      await disableTotp(ctx, sessionViewerOf(ctx), args);
+    description: 'Turns confirmation codes off. Needs a fresh proof (stepUp with your password and a code or a recovery code).',
+    authScopes: sensitive({ session: true }),
+    resolve: async (_root, _args, ctx) => {
+      await asViewer(ctx, disableTotp, undefined);
       return true;
     },
   }),

@@ -1,11 +1,11 @@
 import type { SessionViewer } from '../access/viewer.ts';
-import type { Context } from '../context.ts';
+import { type Context, sessionViewerOf } from '../context.ts';
 import { ErrorCode, clientError, conflict } from '../errors.ts';
 import { RecoveryCode } from './recovery-code.entity.ts';
-import { SignInAttempt } from '../sessions/sign-in-attempt.ts';
-import { asViewer } from '../unit-of-work.ts';
+import { proveUser } from '../sessions/step-up.ts';
+import { type ViewerWork, asViewer } from '../unit-of-work.ts';
 import { User } from '../users/user.entity.ts';
-import { consumeRecoveryCode, isUnusedRecoveryCode, replaceRecoveryCodes } from './recovery-codes.ts';
+import { replaceRecoveryCodes } from './recovery-codes.ts';
 import { acceptTotp, newTotpSecret, totpEnrollment } from './totp.ts';
 
 const wrongCode = () => clientError(ErrorCode.INVALID_CREDENTIALS, 'The code is wrong or was already used.');
@@ -18,7 +18,7 @@ export async function enrollTotp(ctx: Context, viewer: SessionViewer, currentPas
   const { services } = ctx;
   const user = viewer.user;
   if (user.totpEnabledAt) throw conflict('Confirmation codes are already on; turn them off first.');
-  await verifyPassword(ctx, viewer, currentPassword);
+  await proveUser(ctx, viewer, { password: currentPassword, withSecondFactor: false });
   const secret = newTotpSecret();
   await asViewer(ctx, async ({ em, journal }, totpSecretEnc) => {
     await em.nativeUpdate(User, { id: user.id }, { totpSecretEnc, totpLastStep: null });
@@ -44,35 +44,15 @@ export async function confirmTotp(ctx: Context, viewer: SessionViewer, code: str
   }, step);
 }
 
-/** Turns TOTP off with a current code or a recovery code; the secret and the recovery codes are deleted. */
-export async function disableTotp(ctx: Context, viewer: SessionViewer, code: { code?: string | null; recoveryCode?: string | null }) {
-  const { services } = ctx;
-  const em = services.db.forTenant(viewer.tenantId);
-  const user = await em.findOneOrFail(User, viewer.user.id);
-  if (!user.totpEnabledAt || !user.totpSecretEnc) throw conflict('Confirmation codes are not on.');
-  const now = services.clock.now();
-  const attempt = await SignInAttempt.begin(services, viewer.tenantId, ctx.meta, { slug: viewer.tenant.slug, email: user.email }, { byCookie: null });
-  const step = code.code ? await acceptTotp(services.keys.decrypt(user.totpSecretEnc), code.code, now, user.totpLastStep ?? null) : null;
-  const recoveryValid = code.recoveryCode ? await isUnusedRecoveryCode(em, user, code.recoveryCode) : false;
-  if (step === null && !recoveryValid) {
-    await attempt.fail(user, { email: user.email, reason: 'invalid_code' });
-    throw wrongCode();
-  }
-  await attempt.succeed();
-  await asViewer(ctx, async (work, recoveryCode) => {
-    if (step === null && !(await consumeRecoveryCode(work.em, user, recoveryCode!, work.now))) throw wrongCode();
-    await work.em.nativeUpdate(User, { id: user.id }, { totpSecretEnc: null, totpEnabledAt: null, totpLastStep: null });
-    await work.em.nativeDelete(RecoveryCode, { user: user.id });
-    await work.journal.record({ action: 'user.totp_disabled', target: { type: 'user', id: user.id } });
-  }, code.recoveryCode);
-}
-
-async function verifyPassword(ctx: Context, viewer: SessionViewer, password: string): Promise<void> {
-  const { services } = ctx;
-  const attempt = await SignInAttempt.begin(services, viewer.tenantId, ctx.meta, { slug: viewer.tenant.slug, email: viewer.user.email }, { byCookie: null });
-  const { passwordHash } = await services.db.forTenant(viewer.tenantId).findOneOrFail(User, viewer.user.id, { fields: ['passwordHash'] });
-  if (!(await services.hasher.verify(passwordHash, password))) {
-    throw await attempt.fail(viewer.user, { email: viewer.user.email, reason: 'wrong_current_password' });
-  }
-  await attempt.succeed();
+/**
+ * Turns TOTP off; the secret and the recovery codes are deleted. Its field asks for a fresh proof, which
+ * for a user with codes on holds the code (or a recovery code): asking for another here would make the
+ * user wait out a step, since the proof claimed the current one.
+ */
+export async function disableTotp(work: ViewerWork): Promise<void> {
+  const { user } = sessionViewerOf(work);
+  if (!user.totpEnabledAt) throw conflict('Confirmation codes are not on.');
+  await work.em.nativeUpdate(User, { id: user.id }, { totpSecretEnc: null, totpEnabledAt: null, totpLastStep: null });
+  await work.em.nativeDelete(RecoveryCode, { user: user.id });
+  await work.journal.record({ action: 'user.totp_disabled', target: { type: 'user', id: user.id } });
 }

@@ -30,7 +30,7 @@ export async function replaceRecoveryCodes(em: EntityManager, user: User, now: D
 }
 
 /** Marks a recovery code used if it is the user's and unused; true when this call consumed it. */
-export async function consumeRecoveryCode(em: EntityManager, user: User, code: string, now: Date): Promise<boolean> {
+export async function consumeRecoveryCode(em: EntityManager, user: { id: string }, code: string, now: Date): Promise<boolean> {
   const consumed = await em.nativeUpdate(
     RecoveryCode,
     { user: user.id, codeHash: hashSecret(normalizeRecoveryCode(code)), usedAt: null },
@@ -39,6 +39,6 @@ export async function consumeRecoveryCode(em: EntityManager, user: User, code: s
   return consumed === 1;
 }
 
-export async function isUnusedRecoveryCode(em: EntityManager, user: User, code: string): Promise<boolean> {
+export async function isUnusedRecoveryCode(em: EntityManager, user: { id: string }, code: string): Promise<boolean> {
   return (await em.count(RecoveryCode, { user: user.id, codeHash: hashSecret(normalizeRecoveryCode(code)), usedAt: null })) === 1;
 }

@@ -53,6 +53,7 @@ export class SessionOpening {
       ip: meta.ip,
       userAgent: truncateUserAgent(meta.userAgent),
       authMethod: args.authMethod,
+      steppedUpAt: null, // the sign-in is the proof until the first stepUp
       endedAt: null,
       endReason: null,
     };
@@ -66,7 +67,7 @@ export class SessionOpening {
     const sessionRow = {
       id: s.id, tenant_id: tenant.id, user_id: user.id, secret_hash: s.secretHash, previous_secret_hash: null, previous_valid_until: null,
       created_at: now, rotated_at: now, last_seen_at: now, expires_at: s.expiresAt, ip: s.ip, user_agent: s.userAgent,
-      auth_method: s.authMethod, ended_at: null, end_reason: null,
+      auth_method: s.authMethod, stepped_up_at: null, ended_at: null, end_reason: null,
     };
     const deviceArgument = device.byCookie
       ? { knownId: device.byCookie.id, seenAt: now, ip: meta.ip, userAgent: s.userAgent }

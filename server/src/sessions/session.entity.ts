@@ -34,6 +34,8 @@ export const Session = defineEntity({
     userAgent: p.string().length(512).nullable(),
     /** 'password' or 'password+totp'. */
     authMethod: p.string().length(20),
+    /** The last stepUp: a fresh proof of the user for sensitive operations (the sign-in itself counts as one). */
+    steppedUpAt: p.datetime().nullable(),
     endedAt: p.datetime().nullable(),
     endReason: p.enum(SESSION_END_REASONS).nullable(),
   },

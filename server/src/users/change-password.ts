@@ -1,10 +1,10 @@
+import { proveUser } from '../sessions/step-up.ts';
 import { z } from 'zod';
 import { rotateKeysOfUser } from '../api-keys/api-keys.ts';
 import type { SessionViewer } from '../access/viewer.ts';
 import { type Context, sessionViewerOf } from '../context.ts';
 import { badInput } from '../errors.ts';
 import { endSessions, rotateSession } from '../sessions/sessions.ts';
-import { SignInAttempt } from '../sessions/sign-in-attempt.ts';
 import { type ViewerWork, asViewer } from '../unit-of-work.ts';
 import { fields, parseInput } from '../validation.ts';
 import { passwordProblems } from './password-policy.ts';
@@ -26,17 +26,11 @@ export interface PasswordChanged {
  * the lock), ends the other sessions by default, and gives this session a new token.
  */
 export async function changePassword(ctx: Context, viewer: SessionViewer, input: unknown): Promise<PasswordChanged> {
-  const { services, meta } = ctx;
+  const { services } = ctx;
   const { currentPassword, newPassword, endOtherSessions } = parseInput(ChangePasswordSchema, input);
   const problems = passwordProblems(newPassword, 'newPassword');
   if (newPassword === currentPassword) problems.push({ field: 'newPassword', message: 'Choose a password different from the current one.' });
-  const user = viewer.user;
-  const attempt = await SignInAttempt.begin(services, viewer.tenantId, meta, { slug: viewer.tenant.slug, email: user.email }, { byCookie: null });
-  const { passwordHash: currentHash } = await services.db.forTenant(viewer.tenantId).findOneOrFail(User, user.id, { fields: ['passwordHash'] });
-  if (!(await services.hasher.verify(currentHash, currentPassword))) {
-    throw await attempt.fail(user, { email: user.email, reason: 'wrong_current_password' });
-  }
-  await attempt.succeed();
+  await proveUser(ctx, viewer, { password: currentPassword, withSecondFactor: false });
   if (problems.length) throw badInput(problems);
   const passwordHash = await services.hasher.hash(newPassword);
   return asViewer(ctx, storeNewPassword, { passwordHash, endOtherSessions });

@@ -1,4 +1,4 @@
-import { builder } from '../builder.ts';
+import { builder, sensitive } from '../builder.ts';
 import { tenantEmOf } from '../context.ts';
 import { AuthPayloadRef, signedInPayload } from '../sessions/auth-payload.graphql.ts';
 import { findUserOrNotFound } from '../sessions/session-management.ts';
@@ -80,8 +80,8 @@ builder.mutationFields((t) => ({
   }),
   setUserRole: t.field({
     type: UserRef,
-    description: "Takes effect on the employee's next request and rotates their session token.",
-    authScopes: { permission: 'users.manage' },
+    description: "Takes effect on the employee's next request and rotates their session token. Needs a fresh proof (stepUp).",
+    authScopes: sensitive({ permission: 'users.manage' }),
     args: { userId: t.arg.id({ required: true }), roleId: t.arg.id({ required: true }) },
     resolve: (_root, args, ctx) => asViewer(ctx, setUserRole, { userId: String(args.userId), roleId: String(args.roleId) }),
   }),
@@ -101,8 +101,8 @@ builder.mutationFields((t) => ({
   resetUserPassword: t.field({
     type: PasswordResetWithTokenRef,
     description:
-      "Owner only. The employee's password stops working, their sessions end and their API keys rotate at once; the token lets them set a new one (24 hours, once).",
-    authScopes: { $all: { session: true, permission: 'users.manage' } },
+      "Owner only. The employee's password stops working, their sessions end and their API keys rotate at once; the token lets them set a new one (24 hours, once). Needs a fresh proof (stepUp).",
+    authScopes: sensitive({ permission: 'users.manage' }),
     args: { userId: t.arg.id({ required: true }) },
     resolve: (_root, args, ctx) => resetUserPassword(ctx, String(args.userId)),
   }),
