@@ -22,6 +22,7 @@ import { schema } from './schema.ts';
 import { rotateAgedApiKeys } from './api-keys/rotation-job.ts';
 import { writeCheckpoints } from './audit/checkpoint-job.ts';
 import { exportRoute } from './http/export-route.ts';
+import { OPS_ENDPOINT, opsRoute } from './http/ops-route.ts';
 import { every } from './jobs/lease.ts';
 import { loadServerKeys } from './server-keys.ts';
 import { LiveFeeds, gapReader } from './audit/live-feeds.ts';
@@ -102,7 +103,10 @@ async function startApp(config: Config, options: AppOptions) {
   const redirect = config.httpRedirectPort === undefined ? null : createRedirectServer(origins.filter((o) => o.startsWith('https://')));
   if (redirect) await listen(redirect, config.httpRedirectPort!, config.host);
   const yoga = createGraphQLServer(services, schema, origins);
-  const routes = [{ prefix: '/audit/exports/', handle: exportRoute(services, { trust, tls }) }];
+  const routes = [
+    { prefix: '/audit/exports/', handle: exportRoute(services, { trust, tls }) },
+    { prefix: OPS_ENDPOINT, handle: opsRoute(services, origins, { trust, tls }) },
+  ];
   const requireTls = config.production && !tls;
   listener = createRequestListener(services, yoga, { trust, tls, requireTls, routes, dashboard: dashboardHandler(config.dashboardDir) });
   const liveSockets = new LiveSockets(services, config.accessChangePollMs);

@@ -1,11 +1,12 @@
 import SchemaBuilder from '@pothos/core';
-import ScopeAuthPlugin, { type AuthFailure, AuthScopeFailureType } from '@pothos/plugin-scope-auth';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { DateTimeResolver, JSONObjectResolver, SafeIntResolver } from 'graphql-scalars';
 import type { Permission } from './access/permissions.ts';
 import { STEP_UP_MAX_AGE_SECONDS, type Viewer, hasFreshProof, hasPermission } from './access/viewer.ts';
 import type { Clock } from './clock.ts';
 import type { Context } from './context.ts';
 import { ErrorCode, clientError, stepUpRequired } from './errors.ts';
+import { onlyFreshProofFailed } from './scope-failures.ts';
 import { wellFormedInputPlugin } from './well-formed-input.ts';
 
 export interface AuthScopes {
@@ -72,13 +73,6 @@ export function sensitive(scopes: ScopeMap): ScopeMap {
   return { $all: { ...scopes, session: true, freshProof: true } };
 }
 
-/** Every refusal under this failure is the missing fresh proof (the rights themselves were there). */
-function onlyFreshProofFailed(failure: AuthFailure): boolean {
-  const leaves = (f: AuthFailure): AuthFailure[] =>
-    f.kind === AuthScopeFailureType.AllAuthScopes || f.kind === AuthScopeFailureType.AnyAuthScopes ? f.failures.flatMap(leaves) : [f];
-  const all = leaves(failure);
-  return all.length > 0 && all.every((f) => f.kind === AuthScopeFailureType.AuthScope && f.scope === 'freshProof');
-}
 
 /**
  * Whether a caller passes a field's scopes (any one of them, as scope-auth reads them), for the few

@@ -38,6 +38,7 @@ const EnvSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
   APP_DATABASE_URL: z.string().url().optional(),
   APP_DATABASE_PASSWORD: z.string().min(1).optional(),
+  OPS_DATABASE_PASSWORD: z.string().min(1).optional(),
   DATABASE_CA_FILE: z.string().min(1).optional(),
   VIGIL_HOME: z.string().default('.vigil'),
   VIGIL_DATA_DIR: z.string().optional(),
@@ -84,6 +85,8 @@ export interface Config {
   /** Login of the application role, which row-level security applies to. */
   readonly appDatabaseUrl?: string;
   readonly appDatabasePassword?: string;
+  /** The password the owner gives vigil_ops, the operators' role, when the server asks for one. */
+  readonly opsDatabasePassword?: string;
   /** CA that signs the PostgreSQL server's certificate (sslmode=verify-full), unless the URL names one (sslrootcert). */
   readonly databaseCaFile?: string;
   readonly dataDir: string;
@@ -143,6 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     appDatabaseUrl: e.APP_DATABASE_URL,
     appDatabasePassword: e.APP_DATABASE_PASSWORD,
+    opsDatabasePassword: e.OPS_DATABASE_PASSWORD,
     databaseCaFile: e.DATABASE_CA_FILE,
     dataDir: resolve(e.VIGIL_DATA_DIR ?? `${home}/data`),
     secretsDir: `${home}/secrets`,

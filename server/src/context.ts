@@ -33,6 +33,12 @@ export interface SessionCookies {
   setDevice(token: string): void;
 }
 
+/** The operators' session cookie, written by the transport of /ops/graphql. */
+export interface OperatorCookies {
+  set(token: string, expiresAt: Date): void;
+  clear(): void;
+}
+
 export interface Context {
   services: Services;
   meta: RequestMeta;

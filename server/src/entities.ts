@@ -3,6 +3,8 @@ import { Role } from './access/role.entity.ts';
 import { ApiKey } from './api-keys/api-key.entity.ts';
 import { ScheduledJob } from './jobs/scheduled-job.entity.ts';
 import { Invitation } from './users/invitation.entity.ts';
+import { OperatorSession, OperatorSlot, PlatformOperator } from './platform/operator.entity.ts';
+import { TenantSummary } from './platform/tenant-summary.entity.ts';
 import { PasswordReset } from './users/password-reset.entity.ts';
 import { AuditEvent } from './audit/audit-event.entity.ts';
 import { AuditExport } from './audit/audit-export.entity.ts';
@@ -32,4 +34,8 @@ export const entities = [
   AuditEvent,
   AuditExport,
   AccessChange,
+  OperatorSlot,
+  PlatformOperator,
+  OperatorSession,
+  TenantSummary,
 ];

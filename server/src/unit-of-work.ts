@@ -60,7 +60,7 @@ export async function inTenantTransaction<T, V extends Viewer | null = null>(
  * The one publish path, once what was written has committed: the journal's live feed, then the access
  * signals. Never before the commit: a subscriber must not see an event a rollback takes back.
  */
-export function publishCommitted(services: Services, committed: { events: readonly RecordedEvent[]; signals?: readonly AccessSignal[] }): void {
+export function publishCommitted(services: Pick<Services, 'bus'>, committed: { events: readonly RecordedEvent[]; signals?: readonly AccessSignal[] }): void {
   publishAuditEvents(services.bus, committed.events);
   for (const signal of committed.signals ?? []) publishAccessSignal(services.bus, signal);
 }

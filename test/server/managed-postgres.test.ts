@@ -167,7 +167,7 @@ describe('refuses to start, with one line saying what is wrong and how to fix it
       await bare.query('create role plain_owner login createdb');
       const error = await openDatabase({ databaseUrl: `postgresql://plain_owner@127.0.0.1:${bare.port}/vigil`, dataDir: 'memory://' }).then(() => null, (e: unknown) => e);
       expect(error).toBeInstanceOf(ConfigError);
-      expect((error as Error).message).toMatch(/plain_owner cannot create the role\(s\) vigil_app, vigil_locator; ALTER ROLE plain_owner CREATEROLE/);
+      expect((error as Error).message).toMatch(/plain_owner cannot create the role\(s\) vigil_app, vigil_locator, vigil_ops; ALTER ROLE plain_owner CREATEROLE/);
     } finally {
       await bare.destroy();
     }

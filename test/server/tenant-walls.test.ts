@@ -68,10 +68,11 @@ describe('wall 2: row-level security in PostgreSQL', () => {
     expect(flags.filter((f) => !f.relrowsecurity || !f.relforcerowsecurity)).toEqual([]);
   });
 
-  test('every tenant table is granted to the application role, and to the locators exactly when its entity is located', async () => {
+  test('every tenant table is granted to the application role, and to the locators exactly when its entity is located or holds platform rows', async () => {
+    const locatorPolicies = (table: string | undefined) => [`${table}_locator`, `${table}_platform_read`];
     const located = new Set(
       [...vigil.services.db.orm.getMetadata().getAll().values()]
-        .filter((meta) => meta.policies?.some((policy) => policy.name === `${meta.tableName}_locator`))
+        .filter((meta) => meta.policies?.some((policy) => locatorPolicies(meta.tableName).includes(policy.name ?? '')))
         .map((meta) => meta.tableName),
     );
     expect(located.size).toBeGreaterThanOrEqual(9);

@@ -11,13 +11,17 @@ export class GraphQLClient {
   bearer: string | null = null;
   extraHeaders: Record<string, string> = {};
 
-  constructor(readonly url: string) {}
+  /** `path`: /graphql, or the operators' /ops/graphql. */
+  constructor(
+    readonly url: string,
+    readonly path = '/graphql',
+  ) {}
 
   async request<T = Record<string, any>>(query: string, variables: Record<string, unknown> = {}): Promise<GraphQLResponse<T>> {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', ...this.extraHeaders };
     if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     if (this.bearer) headers.authorization = `Bearer ${this.bearer}`;
-    const response = await fetch(`${this.url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+    const response = await fetch(`${this.url}${this.path}`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
     this.storeCookies(response.headers);
     const rotated = response.headers.get('vigil-session-token');
     if (rotated && this.bearer) this.bearer = rotated;

@@ -98,8 +98,11 @@ export const STEP_UP_MAX_AGE_SECONDS = 300;
  * a proof, and so does each stepUp. An API key never has one: it stands for no person at a keyboard.
  */
 export function hasFreshProof(viewer: Viewer | null, now: Date): boolean {
-  if (viewer?.kind !== 'session') return false;
-  const { createdAt, steppedUpAt } = viewer.session;
-  const provedAt = Math.max(createdAt.getTime(), steppedUpAt?.getTime() ?? 0);
+  return viewer?.kind === 'session' && provedRecently(viewer.session, now);
+}
+
+/** The rule for any session, a tenant user's or a platform operator's: signed in or stepped up lately. */
+export function provedRecently(session: { createdAt: Date; steppedUpAt?: Date | null }, now: Date): boolean {
+  const provedAt = Math.max(session.createdAt.getTime(), session.steppedUpAt?.getTime() ?? 0);
   return now.getTime() - provedAt <= STEP_UP_MAX_AGE_SECONDS * 1000;
 }

@@ -20,6 +20,6 @@ builder.queryField('auditActions', (t) =>
     type: [AuditActionRef],
     description: 'Every action Vigil journals, with what it means: what clients build their filters and highlights from.',
     authScopes: { authenticated: true },
-    resolve: () => auditActionCatalogue(),
+    resolve: () => auditActionCatalogue().filter((entry) => !entry.platformOnly),
   }),
 );

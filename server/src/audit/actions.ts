@@ -20,6 +20,8 @@ export interface ActionMeaning {
   sessionEvent?: SessionEventKind;
   /** Part of a user's sign-in history. */
   signIn?: true;
+  /** Written only in the platform journal, by or about the vendor's operators: no company's catalogue lists it. */
+  platformOnly?: true;
 }
 
 export const AUDIT_ACTIONS = {
@@ -64,6 +66,12 @@ export const AUDIT_ACTIONS = {
   'audit.read': { description: 'The journal was searched.' },
   'audit.exported': { description: 'The journal was exported.' },
   'audit.stream_opened': { description: 'A live journal or session-event stream was opened.' },
+  'operator.created': { description: 'A platform operator was created from the server\'s command line.', platformOnly: true },
+  'operator.approved': { description: 'A platform operator approved the other one, who may now sign in.', platformOnly: true },
+  'operator.signed_in': { description: 'A platform operator signed in (password and code).', platformOnly: true },
+  'operator.sign_in_failed': { description: "A platform operator's sign-in or step-up was refused.", alert: true, platformOnly: true },
+  'operator.stepped_up': { description: 'A platform operator proved who they are again, for an approval.', platformOnly: true },
+  'operator.signed_out': { description: 'A platform operator signed out.', platformOnly: true },
 } as const satisfies Record<string, ActionMeaning>;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;

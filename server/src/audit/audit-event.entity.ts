@@ -5,7 +5,7 @@ import { Tenant } from '../tenants/tenant.entity.ts';
 export const AUDIT_OUTCOMES = ['success', 'failure', 'denied'] as const;
 export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 
-export const ACTOR_TYPES = ['user', 'api_key', 'anonymous', 'system'] as const;
+export const ACTOR_TYPES = ['user', 'api_key', 'anonymous', 'system', 'operator'] as const;
 export type ActorType = (typeof ACTOR_TYPES)[number];
 
 /**
@@ -14,7 +14,7 @@ export type ActorType = (typeof ACTOR_TYPES)[number];
  */
 export const AuditEvent = defineEntity({
   name: 'AuditEvent',
-  ...tenantOwned('audit_event'),
+  ...tenantOwned('audit_event', { platformRows: true }),
   uniques: [{ properties: ['tenant', 'seq'] }],
   indexes: [
     { properties: ['tenant', 'action', 'seq'] },

@@ -71,11 +71,13 @@ export class JournalWriter {
     private readonly tenantId: string,
     private readonly origin: AuditOrigin,
     private readonly clock: Clock,
+    /** The operators' transactions append through their own door to the platform journal (platform/). */
+    private readonly door: 'vigil_append_audit' | 'vigil_append_operator_audit' = 'vigil_append_audit',
   ) {}
 
   async record(entry: AuditEntry): Promise<RecordedEvent> {
     const prepared = prepareEntry(this.tenantId, this.origin, this.clock.now(), entry);
-    const [appended] = await this.em.execute<AppendedRow[]>('select id, seq, prev_hash, hash from vigil_append_audit(?, ?::jsonb)', [
+    const [appended] = await this.em.execute<AppendedRow[]>(`select id, seq, prev_hash, hash from ${this.door}(?, ?::jsonb)`, [
       this.tenantId,
       JSON.stringify([appendArgument(prepared)]),
     ]);

@@ -6,7 +6,7 @@ import { postgresConnectionFailure } from './connection-errors.ts';
 import { type PostgresTarget, postgresTarget } from './connection-url.ts';
 import { sharedOrmOptions } from './orm-options.ts';
 import { auditOwner, auditApplicationRole } from './role-audit.ts';
-import { APP_ROLE, TENANT_FILTER, TENANT_SETTING } from './tenancy.ts';
+import { APP_ROLE, OPS_ROLE, TENANT_FILTER, TENANT_SETTING } from './tenancy.ts';
 
 export type Orm = MikroORM | PgliteORM;
 
@@ -25,6 +25,11 @@ export interface Database {
    * (authentication), where the ORM's query pipeline would cost more than the query. `$1`-style params.
    */
   prepared<T>(name: string, text: string, values: unknown[]): Promise<T[]>;
+  /**
+   * One transaction as OPS_ROLE, the platform operators' role, which has no grant on any tenant table:
+   * what /ops/graphql reads and writes goes through here and nowhere else.
+   */
+  asOperatorRole<T>(work: (em: EntityManager) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -33,6 +38,7 @@ export interface DatabaseOptions {
   databaseUrl?: string;
   appDatabaseUrl?: string;
   appDatabasePassword?: string;
+  opsDatabasePassword?: string;
   /** CA of the server's certificate, for sslmode=verify-full URLs that do not name one. */
   caFile?: string;
   /** The application's statements are cancelled past this; 0 or absent: never. */
@@ -49,6 +55,7 @@ export function databaseOptionsFrom(config: Config): DatabaseOptions {
     databaseUrl: config.databaseUrl,
     appDatabaseUrl: config.appDatabaseUrl,
     appDatabasePassword: config.appDatabasePassword,
+    opsDatabasePassword: config.opsDatabasePassword,
     caFile: config.databaseCaFile,
     statementTimeoutMs: config.statementTimeoutMs,
     dataDir: config.dataDir,
@@ -57,10 +64,10 @@ export function databaseOptionsFrom(config: Config): DatabaseOptions {
 
 /** Opens the database, applies pending migrations as the owner, and returns the application's view of it. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  const { orm, transport } = options.databaseUrl
+  const { orm, opsOrm, transport } = options.databaseUrl
     ? await openServer(options, options.databaseUrl)
-    : { orm: await openEmbedded(options), transport: 'embedded' as const };
-  const db = wrap(orm, transport);
+    : { orm: await openEmbedded(options), opsOrm: null, transport: 'embedded' as const };
+  const db = wrap(orm, opsOrm, transport);
   try {
     await auditApplicationRole(db.unscoped());
   } catch (error) {
@@ -70,15 +77,16 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   return db;
 }
 
-async function openServer(options: DatabaseOptions, ownerUrl: string): Promise<{ orm: MikroORM; transport: PostgresTarget['transport'] }> {
+async function openServer(options: DatabaseOptions, ownerUrl: string): Promise<{ orm: MikroORM; opsOrm: MikroORM; transport: PostgresTarget['transport'] }> {
   const owner = postgresTarget('DATABASE_URL', ownerUrl, options.caFile);
-  const app = options.appDatabaseUrl ? postgresTarget('APP_DATABASE_URL', options.appDatabaseUrl, options.caFile) : appTarget(owner, options);
+  const app = options.appDatabaseUrl ? postgresTarget('APP_DATABASE_URL', options.appDatabaseUrl, options.caFile) : roleTarget(owner, APP_ROLE, options.appDatabasePassword);
   const ownerOrm = await MikroORM.init(ormOptions(owner, options));
   try {
     await ownerOrm.schema.ensureDatabase({ create: true });
     await auditOwner(ownerOrm.em.fork());
     await ownerOrm.migrator.up();
-    if (options.appDatabasePassword) await setAppRolePassword(ownerOrm.em.fork(), options.appDatabasePassword);
+    if (options.appDatabasePassword) await setRolePassword(ownerOrm.em.fork(), APP_ROLE, options.appDatabasePassword);
+    if (options.opsDatabasePassword) await setRolePassword(ownerOrm.em.fork(), OPS_ROLE, options.opsDatabasePassword);
   } catch (error) {
     throw postgresConnectionFailure('DATABASE_URL', owner, error);
   } finally {
@@ -94,7 +102,16 @@ async function openServer(options: DatabaseOptions, ownerUrl: string): Promise<{
     await appOrm.close(true);
     throw postgresConnectionFailure(options.appDatabaseUrl ? 'APP_DATABASE_URL' : `DATABASE_URL as ${APP_ROLE}`, app, error);
   }
-  return { orm: appOrm, transport: app.transport };
+  const ops = roleTarget(owner, OPS_ROLE, options.opsDatabasePassword);
+  // Two operators at most: a small pool, apart from the application's so that neither starves the other.
+  const opsOrm = await MikroORM.init({ ...ormOptions(ops, options, { statement_timeout: options.statementTimeoutMs || undefined }), pool: { min: 0, max: 2 } });
+  try {
+    await opsOrm.em.fork().execute('select 1');
+  } catch (error) {
+    await Promise.all([appOrm.close(true), opsOrm.close(true)]);
+    throw postgresConnectionFailure(`DATABASE_URL as ${OPS_ROLE}`, ops, error);
+  }
+  return { orm: appOrm, opsOrm, transport: app.transport };
 }
 
 /** TLS is decided by Vigil (connection-url.ts) and handed to node-postgres explicitly. */
@@ -112,18 +129,18 @@ async function openEmbedded(options: DatabaseOptions): Promise<PgliteORM> {
   return orm;
 }
 
-/** The application logs in as APP_ROLE, to the owner's server and database, over the same transport. */
-function appTarget(owner: PostgresTarget, options: DatabaseOptions): PostgresTarget {
+/** The application logs in as APP_ROLE (and the operators' endpoint as OPS_ROLE) to the owner's server and database, over the same transport. */
+function roleTarget(owner: PostgresTarget, role: string, password: string | undefined): PostgresTarget {
   const url = new URL(owner.clientUrl);
-  url.username = APP_ROLE;
-  url.password = options.appDatabasePassword ? encodeURIComponent(options.appDatabasePassword) : '';
+  url.username = role;
+  url.password = password ? encodeURIComponent(password) : '';
   return { ...owner, clientUrl: url.toString() };
 }
 
-async function setAppRolePassword(em: EntityManager, password: string): Promise<void> {
+async function setRolePassword(em: EntityManager, role: string, password: string): Promise<void> {
   const [{ statement }] = await em.execute<{ statement: string }[]>(
     `select format('alter role %I with login password %L', ?::text, ?::text) as statement`,
-    [APP_ROLE, password],
+    [role, password],
   );
   await em.execute(statement);
 }
@@ -144,7 +161,7 @@ interface NativeClient {
   query(textOrConfig: string | { name: string; text: string; values: unknown[] }, values?: unknown[]): Promise<{ rows: unknown[] }>;
 }
 
-function wrap(orm: Orm, transport: Database['transport']): Database {
+function wrap(orm: Orm, opsOrm: MikroORM | null, transport: Database['transport']): Database {
   const embedded = transport === 'embedded';
   return {
     embedded,
@@ -157,6 +174,17 @@ function wrap(orm: Orm, transport: Database['transport']): Database {
       const result = embedded ? await client.query(text, values) : await client.query({ name, text, values });
       return result.rows as T[];
     },
-    close: () => orm.close(true),
+    // PGlite has one connection, whose session runs as APP_ROLE: the operators' transactions take OPS_ROLE
+    // for their own duration (SET LOCAL), which the embedded superuser session may grant.
+    asOperatorRole: (work) =>
+      opsOrm
+        ? (opsOrm.em.fork() as EntityManager).transactional(work)
+        : (orm.em.fork() as EntityManager).transactional(async (em) => {
+            await em.execute(`set local role ${OPS_ROLE}`);
+            return work(em);
+          }),
+    close: async () => {
+      await Promise.all([orm.close(true), opsOrm?.close(true)]);
+    },
   };
 }

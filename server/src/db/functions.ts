@@ -10,8 +10,11 @@ import { readFileSync } from 'node:fs';
 export const FUNCTION_NAMES = [
   'vigil_api_key_auth',
   'vigil_append_audit',
+  'vigil_append_operator_audit',
   'vigil_chain_hash',
   'vigil_open_session',
+  'vigil_ops_tenant_summary',
+  'vigil_platform_journal',
   'vigil_recent_access_changes',
   'vigil_refuse_audit_change',
   'vigil_release_sign_in',

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ConfigError } from '../config-error.ts';
-import { APP_ROLE, LOCATOR_ROLE } from './tenancy.ts';
+import { APP_ROLE, LOCATOR_ROLE, OPS_ROLE } from './tenancy.ts';
 
 /**
  * Vigil's isolation rests on roles it does not fully control on a managed server: the owner that runs
@@ -13,11 +13,11 @@ import { APP_ROLE, LOCATOR_ROLE } from './tenancy.ts';
 export async function auditOwner(em: EntityManager): Promise<void> {
   const [owner] = await em.execute<Array<{ name: string; super: boolean; createrole: boolean; missing: string[] }>>(
     `select current_user as name, r.rolsuper as super, r.rolcreaterole as createrole,
-       array(select n from unnest(array[?, ?]) n where not exists (select 1 from pg_roles where rolname = n)) as missing
+       array(select n from unnest(array[?, ?, ?]) n where not exists (select 1 from pg_roles where rolname = n)) as missing
      from pg_roles r where r.rolname = current_user`,
-    [APP_ROLE, LOCATOR_ROLE],
+    [APP_ROLE, LOCATOR_ROLE, OPS_ROLE],
   );
-  if ([APP_ROLE, LOCATOR_ROLE].includes(owner.name)) {
+  if ([APP_ROLE, LOCATOR_ROLE, OPS_ROLE].includes(owner.name)) {
     refuse(`DATABASE_URL logs in as ${owner.name}, one of Vigil's own roles; it must name the owner that runs the migrations (a CREATEDB CREATEROLE role is enough)`);
   }
   if (owner.missing.length && !owner.super && !owner.createrole) {

@@ -23,20 +23,11 @@ export const CSRF_HEADER = 'x-graphql-yoga-csrf';
 export const QUERY_LIMITS = { maxDepth: 10, maxAliases: 15, maxDirectives: 10, maxTokens: 2000, maxCost: 12_000 } as const;
 
 export function createGraphQLServer(services: Services, schema: GraphQLSchema, allowedOrigins: readonly string[]) {
-  const { config, log } = services;
-  return createYoga<ServerContext, Context>({
+  return vigilYoga<ServerContext, Context>(services, {
     schema,
-    graphqlEndpoint: '/graphql',
-    batching: false,
-    graphiql: !config.production,
-    landingPage: false,
-    logging: false,
-    cors: corsFor(allowedOrigins),
-    maskedErrors: {
-      isDev: false,
-      maskError: (error) => maskUnexpected(error as Error, log),
-    },
-    context: ({ vigil }): Context => ({
+    endpoint: '/graphql',
+    allowedOrigins,
+    context: ({ vigil }) => ({
       services,
       meta: vigil.meta,
       viewer: vigil.auth.viewer,
@@ -44,6 +35,36 @@ export function createGraphQLServer(services: Services, schema: GraphQLSchema, a
       cookies: vigil.cookies,
       denials: [],
     }),
+    plugins: [
+      useSubscriptionsOverWebSocketOnly(),
+      { onExecutionResult: ({ context }) => journalDenials(context as unknown as Context) } satisfies Plugin,
+    ],
+  });
+}
+
+/**
+ * A yoga as Vigil serves every GraphQL endpoint (the tenants' /graphql, the operators' /ops/graphql):
+ * masked unexpected errors, stable codes, CSRF prevention, query limits, no caching, introspection off in
+ * production, CORS for the allowed origins only.
+ */
+export function vigilYoga<SC extends object, C extends object>(
+  services: Services,
+  options: { schema: GraphQLSchema; endpoint: string; allowedOrigins: readonly string[]; context: (server: SC) => C; plugins?: Plugin[] },
+) {
+  const { config, log } = services;
+  return createYoga<SC, C>({
+    schema: options.schema,
+    graphqlEndpoint: options.endpoint,
+    batching: false,
+    graphiql: !config.production,
+    landingPage: false,
+    logging: false,
+    cors: corsFor(options.allowedOrigins),
+    maskedErrors: {
+      isDev: false,
+      maskError: (error) => maskUnexpected(error as Error, log),
+    },
+    context: (initial) => options.context(initial as unknown as SC),
     plugins: [
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
       useDisableIntrospection({ isDisabled: () => config.production }),
@@ -56,8 +77,7 @@ export function createGraphQLServer(services: Services, schema: GraphQLSchema, a
         blockFieldSuggestion: { enabled: true },
       }),
       useStableErrorCodes(),
-      useSubscriptionsOverWebSocketOnly(),
-      { onExecutionResult: ({ context }) => journalDenials(context as unknown as Context) } satisfies Plugin,
+      ...(options.plugins ?? []),
       useNoStore(),
     ],
   });

@@ -63,7 +63,7 @@ export function createRequestListener(services: Services, yoga: Yoga, options: R
   };
 }
 
-function refuseOverBudget(res: ServerResponse, retryAfterSeconds: number): void {
+export function refuseOverBudget(res: ServerResponse, retryAfterSeconds: number): void {
   res.setHeader('Retry-After', String(retryAfterSeconds));
   const error = rateLimited(retryAfterSeconds);
   sendJson(res, 429, { errors: [{ message: error.message, extensions: { code: ErrorCode.RATE_LIMITED, retryAfterSeconds } }] });

@@ -102,6 +102,6 @@ export class SessionOpening {
 
 const NEW_DEVICE = 'session.new_device';
 
-function truncateUserAgent(userAgent: string | null): string | null {
+export function truncateUserAgent(userAgent: string | null): string | null {
   return userAgent?.slice(0, 512) ?? null;
 }

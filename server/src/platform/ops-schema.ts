@@ -1,0 +1,6 @@
+import { lexicographicSortSchema } from 'graphql';
+import './ops.graphql.ts';
+import { opsBuilder } from './ops-builder.ts';
+
+/** The schema of /ops/graphql, printed to schema/ops.graphql. */
+export const opsSchema = lexicographicSortSchema(opsBuilder.toSchema());

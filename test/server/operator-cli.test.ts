@@ -1,0 +1,71 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { generate } from 'otplib';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { GraphQLClient } from '../support/client.ts';
+import { type TestDatabase, freshDatabase, testServerUrl } from '../support/database.ts';
+import { type TestVigil, startVigil } from '../support/vigil.ts';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+let home: string;
+let database: TestDatabase;
+
+beforeAll(() => {
+  home = mkdtempSync(join(tmpdir(), 'vigil-operator-cli-'));
+  // The server's own configuration: a PostgreSQL server when the suite has one, else the embedded database on disk.
+  database = testServerUrl() ? freshDatabase() : { options: { dataDir: join(home, 'data') }, ownerUrl: null, drop: async () => {} };
+});
+afterAll(async () => {
+  await database.drop();
+  rmSync(home, { recursive: true, force: true });
+});
+
+/** `npm run operator:create -- …` as whoever holds the server runs it: the exit code and what it printed. */
+async function operatorCreate(email: string, name: string): Promise<{ code: number; out: string; err: string }> {
+  const env: Record<string, string | undefined> = { ...process.env, VIGIL_HOME: home, LOG_LEVEL: 'silent', DATABASE_URL: database.ownerUrl ?? undefined };
+  if (!database.ownerUrl) delete env.DATABASE_URL;
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/operator-create.ts', '--email', email, '--name', name], { cwd: ROOT, env });
+    return { code: 0, out: stdout, err: stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, out: failed.stdout, err: failed.stderr };
+  }
+}
+
+test('the command line creates the first operator, a second waiting for approval, and the database refuses a third', async () => {
+  const created = await operatorCreate('olga@vendor.test', 'Olga Operator');
+  expect(created.code).toBe(0);
+  expect(created.out).toMatch(/seat 1/);
+  expect(created.out).toMatch(/can sign in at \/ops\/ now/);
+  const password = /Password.*\n {2}(\S+)/.exec(created.out)![1];
+  const secret = /secret: (\S+)/.exec(created.out)![1];
+  expect(created.out).toMatch(/otpauth:\/\/totp\//);
+
+  const second = await operatorCreate('pavel@vendor.test', 'Pavel Operator');
+  expect(second.code).toBe(0);
+  expect(second.out).toMatch(/seat 2/);
+  expect(second.out).toMatch(/once the other operator approves/);
+
+  const third = await operatorCreate('third@vendor.test', 'Third');
+  expect(third.code).toBe(1);
+  expect(third.err).toMatch(/two operators already.*operator_slot/);
+  expect(`${third.out}${third.err}`).not.toMatch(/at .*\.ts:\d+/); // a sentence, not a stack trace
+
+  const taken = await operatorCreate('olga@vendor.test', 'Olga Again');
+  expect(taken.code).toBe(1);
+
+  // The server, with the same configuration, lets the first one in with what the command printed.
+  const vigil: TestVigil = await startVigil({ database, env: { VIGIL_HOME: home } });
+  try {
+    const ops = new GraphQLClient(vigil.url, '/ops/graphql');
+    const totpCode = await generate({ secret, epoch: Math.floor(vigil.clock.now().getTime() / 1000) });
+    const signed = await ops.ok('mutation($i: OperatorSignInInput!) { operatorSignIn(input: $i) { operator { email slot } } }', { i: { email: 'olga@vendor.test', password, totpCode } });
+    expect(signed.operatorSignIn.operator).toEqual({ email: 'olga@vendor.test', slot: 1 });
+  } finally {
+    await vigil.stop();
+  }
+}, 120_000);
