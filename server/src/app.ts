@@ -21,6 +21,7 @@ import { type Logger, createLogger } from './logger.ts';
 import { schema } from './schema.ts';
 import { rotateAgedApiKeys } from './api-keys/rotation-job.ts';
 import { writeCheckpoints } from './audit/checkpoint-job.ts';
+import { runDueCriticalOperations } from './critical-ops/critical-ops.ts';
 import { exportRoute } from './http/export-route.ts';
 import { OPS_ENDPOINT, opsRoute } from './http/ops-route.ts';
 import { every } from './jobs/lease.ts';
@@ -159,6 +160,8 @@ function startJobs(services: Services): () => void {
   const stops = [
     every(interval, () => rotateAgedApiKeys(services, Math.max(1, interval - 5)), failed('api key rotation')),
     every(checkpoints, () => writeCheckpoints(services, Math.max(1, checkpoints - 5)), failed('audit checkpoints')),
+    // No lease: each operation is taken under its row lock, so instances running this at once do each one once.
+    every(config.criticalOperationsIntervalSeconds, () => runDueCriticalOperations(services), failed('critical operations')),
   ];
   return () => stops.forEach((stop) => stop());
 }

@@ -106,10 +106,10 @@ export function isViewerDependent(extensions: Readonly<Record<string, unknown>> 
 
 /** GraphQL enums are UPPER_CASE; the values behind them stay what the database stores. */
 export function enumOf<const T extends readonly string[]>(name: string, values: T, description?: string) {
-  return builder.enumType(name, {
-    description,
-    values: Object.fromEntries(values.map((value) => [value.toUpperCase(), { value }])) as {
-      [K in T[number] as Uppercase<K>]: { value: K };
-    },
-  });
+  return builder.enumType(name, { description, values: upperCaseValues(values) });
+}
+
+/** An enum's values as both schemas (the tenants', the operators') spell them. */
+export function upperCaseValues<const T extends readonly string[]>(values: T) {
+  return Object.fromEntries(values.map((value) => [value.toUpperCase(), { value }])) as { [K in T[number] as Uppercase<K>]: { value: K } };
 }

@@ -59,6 +59,7 @@ const EnvSchema = z.object({
   UV_THREADPOOL_SIZE: positiveInt(4),
   AUDIT_CHECKPOINT_INTERVAL_SECONDS: positiveInt(300),
   API_KEY_ROTATION_INTERVAL_SECONDS: positiveInt(3600),
+  CRITICAL_OPERATIONS_INTERVAL_SECONDS: positiveInt(30),
   WS_KEEPALIVE_SECONDS: positiveInt(12),
   ACCESS_CHANGE_POLL_MS: z.coerce.number().int().min(0).max(10_000).default(500),
   FAIR_USE_SESSION: bucket('20/200'),
@@ -109,6 +110,8 @@ export interface Config {
   readonly threadpoolSize: number;
   readonly auditCheckpointIntervalSeconds: number;
   readonly apiKeyRotationIntervalSeconds: number;
+  /** How often an instance executes (or expires) the critical operations whose time has come. */
+  readonly criticalOperationsIntervalSeconds: number;
   /** WebSockets are pinged this often; a peer that missed the previous ping is dropped. */
   readonly wsKeepAliveSeconds: number;
   /** How often an instance reads the access changes of its sockets' tenants from PostgreSQL (0: never). */
@@ -164,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     threadpoolSize: e.UV_THREADPOOL_SIZE,
     auditCheckpointIntervalSeconds: e.AUDIT_CHECKPOINT_INTERVAL_SECONDS,
     apiKeyRotationIntervalSeconds: e.API_KEY_ROTATION_INTERVAL_SECONDS,
+    criticalOperationsIntervalSeconds: e.CRITICAL_OPERATIONS_INTERVAL_SECONDS,
     wsKeepAliveSeconds: e.WS_KEEPALIVE_SECONDS,
     accessChangePollMs: e.ACCESS_CHANGE_POLL_MS,
     fairUse: Object.freeze({ session: e.FAIR_USE_SESSION, apiKey: e.FAIR_USE_API_KEY, address: e.FAIR_USE_ADDRESS }),

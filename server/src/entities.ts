@@ -3,6 +3,7 @@ import { Role } from './access/role.entity.ts';
 import { ApiKey } from './api-keys/api-key.entity.ts';
 import { ScheduledJob } from './jobs/scheduled-job.entity.ts';
 import { Invitation } from './users/invitation.entity.ts';
+import { CriticalOperation } from './critical-ops/critical-operation.entity.ts';
 import { OperatorSession, OperatorSlot, PlatformOperator } from './platform/operator.entity.ts';
 import { TenantSummary } from './platform/tenant-summary.entity.ts';
 import { PasswordReset } from './users/password-reset.entity.ts';
@@ -34,6 +35,7 @@ export const entities = [
   AuditEvent,
   AuditExport,
   AccessChange,
+  CriticalOperation,
   OperatorSlot,
   PlatformOperator,
   OperatorSession,

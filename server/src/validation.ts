@@ -51,6 +51,11 @@ export const fields = {
   password: z.string().min(1, 'Enter a password.').max(1024, 'Use at most 256 characters.'),
 };
 
+/** Free text a person reads later (a reason): printable, no direction overrides, within bounds. */
+export function displayableText(min: number, max: number, tooShort = `Use at least ${min} characters.`) {
+  return z.string().trim().min(min, tooShort).max(max, `Use at most ${max} characters.`).refine(displayable, DISPLAYABLE);
+}
+
 /** GraphQL gives omitted optional input fields as null; in a partial update that means "leave as is". */
 export function withoutNulls<T extends Record<string, unknown>>(input: T): Partial<{ [K in keyof T]: NonNullable<T[K]> }> {
   return Object.fromEntries(Object.entries(input).filter(([, value]) => value !== null && value !== undefined)) as Partial<{

@@ -40,6 +40,7 @@ const OPERATIONS: Record<Permission, (client: GraphQLClient) => Promise<{ errors
     return c.request('mutation($k: ID!) { revokeApiKey(id: $k) { id } }', { k: createApiKey.key.id });
   },
   'tenant.settings': (c) => c.request('mutation { updateApiKeyPolicy(input: { maxAgeDays: 182 }) { id } }'),
+  'company.critical_operations': (c) => c.request('{ criticalOperations { id } }'),
 };
 
 async function allowedOperations(client: GraphQLClient): Promise<Permission[]> {

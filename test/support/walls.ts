@@ -86,6 +86,9 @@ export const ID_FIELDS: Record<string, (id: string, ids: Ids) => [string, Record
   'Mutation.rotateApiKey': (id) => ['mutation($id: ID!) { rotateApiKey(id: $id) { secret } }', { id }],
   'Mutation.revokeApiKey': (id) => ['mutation($id: ID!) { revokeApiKey(id: $id) { id } }', { id }],
   'Mutation.revealRotatedApiKey': (id) => ['mutation($id: ID!) { revealRotatedApiKey(id: $id) { secret } }', { id }],
+  'Mutation.requestOwnershipTransfer': (id) => ['mutation($id: ID!) { requestOwnershipTransfer(newOwnerId: $id, reason: "Handing the company over.") { id } }', { id }],
+  'Mutation.cancelCriticalOperation': (id) => ['mutation($id: ID!) { cancelCriticalOperation(id: $id) { id } }', { id }],
+  'Mutation.acceptOwnershipTransfer': (id) => ['mutation($id: ID!) { acceptOwnershipTransfer(id: $id) { id } }', { id }],
 };
 /** Ids that filter rather than address: another tenant's id must simply match nothing. */
 export const FILTER_FIELDS = ['Query.auditEvents', 'Mutation.exportAuditEvents', 'Subscription.auditEvents'];
@@ -106,6 +109,7 @@ export async function expectIdsOfAnotherTenantNotFound(vigil: TestVigil): Promis
   const ownerB = bearerClient(vigil, b.token);
   const employeeB = await inviteEmployee(ownerB, 'Employee');
   const keyB = (await ownerB.ok('mutation { createApiKey(input: { name: "b", permissions: [] }) { key { id } } }')).createApiKey.key.id;
+  const operationB = (await ownerB.ok('mutation { requestCompanyDeletion(reason: "Closing company B down.") { id } }')).requestCompanyDeletion.id;
   const idsOfB = await asOwner(vigil, async (q) => {
     const rows = await q<{ id: string }>(
       `select id::text from app_user where tenant_id = $1 union all select id::text from role where tenant_id = $1
@@ -113,7 +117,7 @@ export async function expectIdsOfAnotherTenantNotFound(vigil: TestVigil): Promis
        union all select id::text from api_key where tenant_id = $1 union all select id::text from audit_event where tenant_id = $1 limit 40`,
       [b.tenantId],
     );
-    return [...new Set([b.tenantId, employeeB.userId, keyB, ...rows.map((r) => r.id)])];
+    return [...new Set([b.tenantId, employeeB.userId, keyB, operationB, ...rows.map((r) => r.id)])];
   });
 
   const nowhere = crypto.randomUUID();

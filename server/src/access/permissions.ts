@@ -11,6 +11,7 @@ export const PERMISSIONS = {
   'api_keys.manage_own': 'Create, rotate and revoke your own API keys.',
   'api_keys.manage_all': "See, rotate and revoke every employee's API keys.",
   'tenant.settings': 'Change the company settings: session lifetimes and API key policy.',
+  'company.critical_operations': "See the company's deletion or ownership transfer in progress, and cancel it.",
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -21,6 +21,7 @@ export const TENANT_VIEW = [
   'rotationIntervalSeconds',
   'rotationGraceSeconds',
   'apiKeyMaxAgeDays',
+  'disabledAt',
 ] as const satisfies ReadonlyArray<keyof Tenant>;
 export const ROLE_VIEW = ['id', 'name', 'description', 'permissions', 'builtIn', 'createdAt', 'updatedAt'] as const satisfies ReadonlyArray<keyof Role>;
 export const USER_VIEW = ['id', 'email', 'displayName', 'disabledAt', 'createdAt', 'passwordChangedAt', 'totpEnabledAt', 'totpLastStep'] as const satisfies ReadonlyArray<keyof User>;

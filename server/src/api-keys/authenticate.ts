@@ -48,7 +48,7 @@ export async function authenticateApiKey(services: Services, token: string, meta
  */
 export function apiKeyViewer(found: Pick<ApiKeySnapshot, 'apiKey' | 'tenant' | 'user'>, now: Date): ApiKeyViewer | null {
   const { apiKey: key, tenant, user } = found;
-  if (!isUsable(key, now) || user.disabledAt) return null;
+  if (!isUsable(key, now) || user.disabledAt || tenant.disabledAt) return null;
   const creatorHolds = new Set<string>(rolePermissions(user.role));
   const permissions = new Set(key.permissions.filter((p): p is Permission => isPermission(p) && creatorHolds.has(p)));
   return { kind: 'api_key', apiKeyId: key.id, tenantId: tenant.id, tenant, user, permissions, isOwner: false };

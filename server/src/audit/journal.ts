@@ -69,7 +69,8 @@ export class JournalWriter {
   constructor(
     private readonly em: EntityManager,
     private readonly tenantId: string,
-    private readonly origin: AuditOrigin,
+    /** Who acts, for statements that prepare entries of their own (a critical operation's two journals). */
+    readonly origin: AuditOrigin,
     private readonly clock: Clock,
     /** The operators' transactions append through their own door to the platform journal (platform/). */
     private readonly door: 'vigil_append_audit' | 'vigil_append_operator_audit' = 'vigil_append_audit',

@@ -1,4 +1,9 @@
-import type { Orm } from './database.ts';
+import type { MetadataStorage } from '@mikro-orm/core';
+
+/** Where entity metadata comes from: an ORM or any of its EntityManagers. */
+export interface MetadataSource {
+  getMetadata(): MetadataStorage;
+}
 
 type Row = Record<string, unknown>;
 
@@ -14,7 +19,7 @@ export function jsonOf<T>(value: unknown): T {
  * for the paths that skip the ORM's hydration (authentication, sign-in); it reads only what it is asked,
  * so a row's other columns (a password hash) never ride along.
  */
-export function rowReader<V>(orm: Orm, entityClassName: string, properties: ReadonlyArray<keyof V & string>): (row: Row) => V {
+export function rowReader<V>(orm: MetadataSource, entityClassName: string, properties: ReadonlyArray<keyof V & string>): (row: Row) => V {
   const meta = orm.getMetadata().getByClassName(entityClassName);
   const readers = properties.map((name) => {
     const prop = meta.properties[name];

@@ -1,4 +1,5 @@
 import { lexicographicSortSchema } from 'graphql';
+import './ops-critical.graphql.ts';
 import './ops.graphql.ts';
 import { opsBuilder } from './ops-builder.ts';
 

@@ -13,7 +13,7 @@ export type SessionVerdict = { alive: true; deadline: Date } | { alive: false; r
  * caller ends it, see endExpiredSession). A new session rule goes here and in the tenant's settings.
  */
 export function judgeSession(session: SessionView, user: Pick<UserView, 'disabledAt'>, tenant: TenantView, now: Date): SessionVerdict {
-  if (session.endedAt) return { alive: false, reason: 'ended' };
+  if (session.endedAt || tenant.disabledAt) return { alive: false, reason: 'ended' };
   if (user.disabledAt) return { alive: false, reason: 'user_disabled' };
   const deadline = sessionDeadline(session, tenant);
   return now >= deadline ? { alive: false, reason: 'expired' } : { alive: true, deadline };

@@ -81,6 +81,8 @@ export async function completeSignIn(
   },
 ): Promise<OpenedSession> {
   const { user, tenant } = args;
+  // Every way in (password, code, invitation, reset) opens its session here: a deleted company's none.
+  if (tenant.disabledAt) throw clientError(ErrorCode.FORBIDDEN, 'This company was deleted: nobody can sign in to it any more.');
   const opening = new SessionOpening({ ...args, meta, now: services.clock.now() });
   const statementArguments = [...opening.arguments(), args.attempt?.releaseArgument() ?? null];
   if (!args.extra && !args.em) {

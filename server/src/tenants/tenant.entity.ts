@@ -15,6 +15,8 @@ export const Tenant = defineEntity({
     rotationIntervalSeconds: p.integer(),
     rotationGraceSeconds: p.integer(),
     apiKeyMaxAgeDays: p.integer(),
+    /** Set when its deletion executed: nobody signs in, no cookie, key or socket works, until the purge. */
+    disabledAt: p.datetime().nullable(),
   },
 });
 
