@@ -1,6 +1,7 @@
 import type { Component } from 'svelte';
 import Account from './account/Account.svelte';
 import ApiKeys from './api-keys/ApiKeys.svelte';
+import Company from './company/Company.svelte';
 import Feed from './feed/Feed.svelte';
 import Journal from './journal/Journal.svelte';
 import Overview from './overview/Overview.svelte';
@@ -23,5 +24,6 @@ export const SCREENS: Screen[] = [
   { path: '/sessions', label: 'Sessions', permission: null, component: Sessions },
   { path: '/people', label: 'Employees & roles', permission: 'users.read', component: People },
   { path: '/api-keys', label: 'API keys', permission: 'api_keys.manage_own', component: ApiKeys },
+  { path: '/company', label: 'Company', permission: 'company.critical_operations', component: Company },
   { path: '/account', label: 'Account', permission: null, component: Account },
 ];

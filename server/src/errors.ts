@@ -12,6 +12,7 @@ export const ErrorCode = {
   TOTP_REQUIRED: 'TOTP_REQUIRED',
   STEP_UP_REQUIRED: 'STEP_UP_REQUIRED',
   FAILED_PRECONDITION: 'FAILED_PRECONDITION',
+  PASSWORD_CHANGE_REQUIRED: 'PASSWORD_CHANGE_REQUIRED',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   TIMEOUT: 'TIMEOUT',
 } as const;
@@ -28,6 +29,7 @@ const defaultMessages: Record<ErrorCode, string> = {
   TOTP_REQUIRED: 'A confirmation code is required to finish signing in.',
   STEP_UP_REQUIRED: 'Confirm it is you (password, and code when on) to do this, then try again.',
   FAILED_PRECONDITION: 'This cannot be done in the current state.',
+  PASSWORD_CHANGE_REQUIRED: 'Set a new password to finish signing in.',
   SERVICE_UNAVAILABLE: 'The service is briefly unavailable. Try again shortly.',
   TIMEOUT: 'This took too long and was cancelled. Try a narrower request.',
 };

@@ -2,6 +2,7 @@ import { lexicographicSortSchema } from 'graphql';
 import { builder } from './builder.ts';
 import './access/access.graphql.ts';
 import './critical-ops/critical-ops.graphql.ts';
+import './incidents/lockdown.graphql.ts';
 import './access/role.graphql.ts';
 import './access/viewer.graphql.ts';
 import './api-keys/api-key.graphql.ts';

@@ -36,6 +36,12 @@ export async function completeSignIn(input: { challenge: string; code?: string; 
   await afterSignIn();
 }
 
+/** After a lockdown: the new password, set with the token the refused sign-in carried; it signs in (or asks for the code). */
+export async function completePasswordReset(input: { token: string; newPassword: string }): Promise<void> {
+  await gql(`mutation CompleteReset($input: CompletePasswordResetInput!) { completePasswordReset(input: $input) { session { id } } }`, { input });
+  await afterSignIn();
+}
+
 async function afterSignIn(): Promise<void> {
   const viewer = await fetchViewer();
   if (viewer) startSession(viewer);

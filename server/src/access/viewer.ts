@@ -24,7 +24,7 @@ export const TENANT_VIEW = [
   'disabledAt',
 ] as const satisfies ReadonlyArray<keyof Tenant>;
 export const ROLE_VIEW = ['id', 'name', 'description', 'permissions', 'builtIn', 'createdAt', 'updatedAt'] as const satisfies ReadonlyArray<keyof Role>;
-export const USER_VIEW = ['id', 'email', 'displayName', 'disabledAt', 'createdAt', 'passwordChangedAt', 'totpEnabledAt', 'totpLastStep'] as const satisfies ReadonlyArray<keyof User>;
+export const USER_VIEW = ['id', 'email', 'displayName', 'disabledAt', 'createdAt', 'passwordChangedAt', 'totpEnabledAt', 'totpLastStep', 'passwordChangeRequired'] as const satisfies ReadonlyArray<keyof User>;
 export const SESSION_VIEW = [
   'id',
   'user',

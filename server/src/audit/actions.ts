@@ -66,6 +66,8 @@ export const AUDIT_ACTIONS = {
   'audit.read': { description: 'The journal was searched.' },
   'audit.exported': { description: 'The journal was exported.' },
   'audit.stream_opened': { description: 'A live journal or session-event stream was opened.' },
+  'user.password_change_required': { description: 'A sign-in with the right password was asked to set a new one first (after a lockdown).' },
+  'incident.lockdown': { description: 'Sessions ended, keys revoked and new passwords required at once: a lockdown of a user or the company.', alert: true },
   'critical_operation.requested': { description: "The owner asked for the company's deletion or its ownership transfer.", alert: true },
   'critical_operation.verified': { description: 'A platform operator checked the request out of band (call-back, ticket).', alert: true },
   'critical_operation.approved': { description: 'A platform operator approved the exact parameters (their hash).', alert: true },

@@ -1,8 +1,10 @@
 import { z } from 'zod';
-import type { RequestMeta } from '../context.ts';
+import { type RequestMeta, signInOrigin } from '../context.ts';
+import { inTenantTransaction } from '../unit-of-work.ts';
 import { PLATFORM_TENANT_ID } from '../db/tenancy.ts';
 import { issueSignInChallenge } from '../mfa/challenges.ts';
 import type { Services } from '../services.ts';
+import { issuePasswordReset } from '../users/password-reset-token.ts';
 import { User } from '../users/user.entity.ts';
 import { ErrorCode, type FieldProblem, badInput, clientError } from '../errors.ts';
 import { checkInput, fields, textProblem } from '../validation.ts';
@@ -42,6 +44,10 @@ export async function signIn(services: Services, meta: RequestMeta, input: Recor
     throw await attempt.fail(user, { email, reason, ...(tenant ? {} : { tenantSlug }) });
   }
   await rehashIfOutdated(services, tenant.id, user, password);
+  if (user.passwordChangeRequired) {
+    await attempt.succeed(); // the password was right; the new one is set with the token
+    await requireNewPassword(services, meta, tenant.id, user);
+  }
   if (user.totpEnabledAt) {
     await attempt.succeed(); // the password was right; the code will be an attempt of its own
     await requireSecondFactor(services, meta, tenant.id, user);
@@ -66,7 +72,21 @@ export async function refuseMalformedSignIn(services: Services, meta: RequestMet
   await attempt.fail(null, { email, reason: 'malformed_input', fields: names, ...(tenantId ? {} : { tenantSlug: slug }) });
 }
 
-/** With TOTP on, a proven password earns a challenge (TOTP_REQUIRED), not a session. */
+/**
+ * After a lockdown the right password alone opens no session: it earns a one-time token to set a new one
+ * (completePasswordReset, which then asks for the code when TOTP is on), as PASSWORD_CHANGE_REQUIRED.
+ */
+export async function requireNewPassword(services: Services, meta: RequestMeta, tenantId: string, user: { id: string; passwordChangeRequired?: boolean }): Promise<void> {
+  if (!user.passwordChangeRequired) return;
+  const { reset, token } = await inTenantTransaction(services, { tenantId, origin: signInOrigin(meta, user.id), viewer: null }, async (work) => {
+    const issued = await issuePasswordReset(work, tenantId, user.id, user.id);
+    await work.journal.record({ action: 'user.password_change_required', target: { type: 'user', id: user.id }, details: { resetId: issued.reset.id } });
+    return issued;
+  });
+  throw clientError(ErrorCode.PASSWORD_CHANGE_REQUIRED, undefined, { resetToken: token, expiresAt: reset.expiresAt.toISOString() });
+}
+/** With TOTP on, a proven password earns a challenge
+ (TOTP_REQUIRED), not a session. */
 export async function requireSecondFactor(services: Services, meta: RequestMeta, tenantId: string, user: { id: string; totpEnabledAt?: Date | null }): Promise<void> {
   if (!user.totpEnabledAt) return;
   const challenge = await issueSignInChallenge(services, meta, tenantId, user);

@@ -40,7 +40,7 @@ export async function changePassword(ctx: Context, viewer: SessionViewer, input:
 async function storeNewPassword(work: ViewerWork, { passwordHash, endOtherSessions }: { passwordHash: string; endOtherSessions: boolean }): Promise<PasswordChanged> {
   const viewer = sessionViewerOf(work);
   const { user } = viewer;
-  await work.em.nativeUpdate(User, { id: user.id }, { passwordHash, passwordChangedAt: work.now });
+  await work.em.nativeUpdate(User, { id: user.id }, { passwordHash, passwordChangedAt: work.now, passwordChangeRequired: false });
   const ended = endOtherSessions ? await endSessions(work, { userId: user.id, exceptId: viewer.session.id }, 'password_changed') : [];
   const token = await rotateSession(work, viewer.session, viewer.tenant);
   if (!token) throw badInput([{ field: 'session', message: 'This session changed meanwhile; sign in again.' }]);

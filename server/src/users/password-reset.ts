@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { rotateKeysOfUser } from '../api-keys/api-keys.ts';
 import { type Context, type RequestMeta, signInOrigin, viewerOf } from '../context.ts';
@@ -8,15 +7,15 @@ import { endSessions } from '../sessions/sessions.ts';
 import type { SignedIn } from '../sessions/sessions.ts';
 import { requireSecondFactor } from '../sessions/sign-in.ts';
 import { completeSignIn } from '../sessions/sign-in-attempt.ts';
-import { formatIdSecret, hashSecret, newSecret, parseIdSecret, sameHash } from '../tokens.ts';
+import { hashSecret, newSecret, parseIdSecret, sameHash } from '../tokens.ts';
 import { type ViewerWork, type Work, asViewer, inTenantTransaction } from '../unit-of-work.ts';
 import { fields, parseInput } from '../validation.ts';
 import { manageableUser } from './employees.ts';
 import { PasswordReset } from './password-reset.entity.ts';
+import { issuePasswordReset } from './password-reset-token.ts';
 import { passwordProblems } from './password-policy.ts';
 import { User } from './user.entity.ts';
 
-const PASSWORD_RESET_LIFETIME_SECONDS = 24 * 60 * 60;
 
 /**
  * The owner resets an employee's password: the old one stops working, every session of theirs ends and
@@ -35,21 +34,7 @@ async function replacePassword(work: ViewerWork, { userId, unusableHash }: { use
   const { viewer, now } = work;
   const user = await manageableUser(work, userId);
   await work.em.nativeUpdate(User, { id: user.id }, { passwordHash: unusableHash, passwordChangedAt: now });
-  // A new reset replaces any pending one.
-  await work.em.nativeUpdate(PasswordReset, { user: user.id, usedAt: null, revokedAt: null }, { revokedAt: now });
-  const secret = newSecret();
-  const reset = work.em.create(PasswordReset, {
-    id: randomUUID(),
-    tenant: viewer.tenantId,
-    user,
-    secretHash: hashSecret(secret),
-    resetBy: viewer.user.id,
-    createdAt: now,
-    expiresAt: new Date(now.getTime() + PASSWORD_RESET_LIFETIME_SECONDS * 1000),
-    usedAt: null,
-    revokedAt: null,
-  });
-  await work.em.flush();
+  const { reset, token } = await issuePasswordReset(work, viewer.tenantId, user.id, viewer.user.id);
   const ended = await endSessions(work, { userId: user.id }, 'password_changed');
   await work.journal.record({
     action: 'user.password_reset',
@@ -58,7 +43,7 @@ async function replacePassword(work: ViewerWork, { userId, unusableHash }: { use
   });
   await rotateKeysOfUser(work, user.id, 'password_reset');
   work.signal({ userIds: [user.id] });
-  return { reset, token: formatIdSecret({ id: reset.id, secret }) };
+  return { reset, token };
 }
 
 const CompleteSchema = z.object({ token: z.string().max(200), newPassword: fields.password });
@@ -86,7 +71,7 @@ export async function completePasswordReset(services: Services, meta: RequestMet
   const setPassword = async (work: Work) => {
     const claimed = await work.em.nativeUpdate(PasswordReset, { id: reset.id, usedAt: null, revokedAt: null }, { usedAt: now });
     if (claimed !== 1) throw invalidReset();
-    await work.em.nativeUpdate(User, { id: user.id }, { passwordHash, passwordChangedAt: now });
+    await work.em.nativeUpdate(User, { id: user.id }, { passwordHash, passwordChangedAt: now, passwordChangeRequired: false });
     await work.journal.record({ action: 'user.password_reset_completed', actor: { type: 'user', id: user.id }, target: { type: 'user', id: user.id }, details: { resetId: reset.id } });
   };
   if (user.totpEnabledAt) {

@@ -23,6 +23,8 @@ export const User = defineEntity({
     totpEnabledAt: p.datetime().nullable(),
     /** Highest RFC 6238 time step accepted so far: a code is never accepted twice. */
     totpLastStep: p.bigint('number').nullable(),
+    /** After a lockdown: the next sign-in must set a new password first (PASSWORD_CHANGE_REQUIRED). */
+    passwordChangeRequired: p.boolean().default(false),
   },
 });
 
