@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { rotateAgedApiKeys } from '../../server/src/api-keys/rotation-job.ts';
 import { errorCode } from '../support/client.ts';
@@ -177,7 +178,8 @@ describe('rotation and revocation', () => {
 describe('automatic rotation after the maximum age', () => {
   test('a key older than six months is rotated once, even by two instances; its owner reveals the new secret once', async () => {
     const { owner, client, key, secret } = await setup();
-    const other = await startVigil({ shareWith: vigil, clock: vigil.clock });
+    // Instances of one deployment share the server keys (VIGIL_HOME/secrets): whichever rotates, the other decrypts.
+    const other = await startVigil({ shareWith: vigil, clock: vigil.clock, env: { VIGIL_HOME: dirname(vigil.config.secretsDir) } });
     try {
       await releaseLease();
       expect(await rotateAgedApiKeys(vigil.services, 60)).toBe(0);
