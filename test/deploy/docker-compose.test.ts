@@ -74,11 +74,14 @@ describe('docker-compose.yml', () => {
     mkdirSync(join(dir, 'deploy/postgres'), { recursive: true });
     copyFileSync(join(root, 'deploy/postgres/pg_hba.conf'), join(dir, 'deploy/postgres/pg_hba.conf'));
     await expect(run('docker-compose', ['-f', join(dir, 'docker-compose.yml'), 'config', '-q'], { cwd: dir })).resolves.toBeDefined();
-    writeFileSync(join(dir, '.env'), 'REDIS_PASSWORD=x\nAPP_DATABASE_PASSWORD=y\n');
-    const refused = await run('docker-compose', ['-f', join(dir, 'docker-compose.yml'), 'config', '-q'], { cwd: dir }).then(
-      () => '',
-      (error: { stderr: string }) => error.stderr,
-    );
-    expect(refused).toMatch(/set POSTGRES_PASSWORD in \.env/);
+    const refusedWith = (env: string) => {
+      writeFileSync(join(dir, '.env'), env);
+      return run('docker-compose', ['-f', join(dir, 'docker-compose.yml'), 'config', '-q'], { cwd: dir }).then(
+        () => '',
+        (error: { stderr: string }) => error.stderr,
+      );
+    };
+    expect(await refusedWith('REDIS_PASSWORD=x\nAPP_DATABASE_PASSWORD=y\nOPS_DATABASE_PASSWORD=z\n')).toMatch(/set POSTGRES_PASSWORD in \.env/);
+    expect(await refusedWith('REDIS_PASSWORD=x\nAPP_DATABASE_PASSWORD=y\nPOSTGRES_PASSWORD=w\n')).toMatch(/set OPS_DATABASE_PASSWORD in \.env/);
   });
 });

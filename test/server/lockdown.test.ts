@@ -78,6 +78,7 @@ describe('lockDown', () => {
     await employee.client.ok(CREATE_KEY);
     const input = { scope: 'USER', userId: employee.userId, reason: 'Phishing click reported.' };
     expect(errorCode(await employee.client.request(LOCKDOWN, { i: { ...input, userId: admin.userId } }))).toBe('FORBIDDEN');
+    expect(errorCode(await admin.client.request(LOCKDOWN, { i: { scope: 'USER', reason: 'No one named.' } }))).toBe('BAD_USER_INPUT');
     vigil.clock.advance(301);
     const report = (await admin.client.ok(LOCKDOWN, { i: input })).lockDown;
     expect(report.userIds).toEqual([employee.userId]);

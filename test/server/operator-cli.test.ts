@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -24,26 +24,45 @@ afterAll(async () => {
 });
 
 /** `npm run operator:create -- …` as whoever holds the server runs it: the exit code and what it printed. */
-async function operatorCreate(email: string, name: string): Promise<{ code: number; out: string; err: string }> {
+async function operatorCreate(email: string, name: string, extra: string[] = ['--secrets-file', join(home, `${email}.txt`)]): Promise<{ code: number; out: string; err: string; secrets: string }> {
   const env: Record<string, string | undefined> = { ...process.env, VIGIL_HOME: home, LOG_LEVEL: 'silent', DATABASE_URL: database.ownerUrl ?? undefined };
   if (!database.ownerUrl) delete env.DATABASE_URL;
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/operator-create.ts', '--email', email, '--name', name], { cwd: ROOT, env });
-    return { code: 0, out: stdout, err: stderr };
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/operator-create.ts', '--email', email, '--name', name, ...extra], { cwd: ROOT, env });
+    return { code: 0, out: stdout, err: stderr, secrets: secretsIn(extra) };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, out: failed.stdout, err: failed.stderr };
+    return { code: failed.code, out: failed.stdout, err: failed.stderr, secrets: secretsIn(extra) };
   }
 }
 
+/** What the command wrote to its secrets file, or '' when there is none. */
+function secretsIn(extra: string[]): string {
+  const file = extra[extra.indexOf('--secrets-file') + 1];
+  return extra.includes('--secrets-file') && existsSync(file) ? readFileSync(file, 'utf8') : '';
+}
+
 test('the command line creates the first operator, a second waiting for approval, and the database refuses a third', async () => {
+  // Not a terminal and no file: the password would land in whatever captures the output, so nothing is made.
+  const captured = await operatorCreate('olga@vendor.test', 'Olga Operator', []);
+  expect(captured.code).toBe(2);
+  expect(captured.err).toMatch(/--secrets-file/);
+
   const created = await operatorCreate('olga@vendor.test', 'Olga Operator');
   expect(created.code).toBe(0);
   expect(created.out).toMatch(/seat 1/);
   expect(created.out).toMatch(/can sign in at \/ops\/ now/);
-  const password = /Password.*\n {2}(\S+)/.exec(created.out)![1];
-  const secret = /secret: (\S+)/.exec(created.out)![1];
-  expect(created.out).toMatch(/otpauth:\/\/totp\//);
+  const password = /Password.*\n {2}(\S+)/.exec(created.secrets)![1];
+  const secret = /secret: (\S+)/.exec(created.secrets)![1];
+  expect(created.secrets).toMatch(/otpauth:\/\/totp\//);
+  expect(created.out).not.toContain(password);
+  expect(created.out).not.toContain(secret);
+  expect(statSync(join(home, 'olga@vendor.test.txt')).mode & 0o777).toBe(0o600);
+  // An existing file is never overwritten, and no operator is made whose password could not be handed over.
+  const refusedFile = await operatorCreate('again@vendor.test', 'Again', ['--secrets-file', join(home, 'olga@vendor.test.txt')]);
+  expect(refusedFile.code).toBe(2);
+  expect(refusedFile.err).toMatch(/cannot be created \(EEXIST\)/);
+  expect(readFileSync(join(home, 'olga@vendor.test.txt'), 'utf8')).toContain(password);
 
   const second = await operatorCreate('pavel@vendor.test', 'Pavel Operator');
   expect(second.code).toBe(0);
@@ -55,8 +74,9 @@ test('the command line creates the first operator, a second waiting for approval
   expect(third.err).toMatch(/two operators already.*operator_slot/);
   expect(`${third.out}${third.err}`).not.toMatch(/at .*\.ts:\d+/); // a sentence, not a stack trace
 
-  const taken = await operatorCreate('olga@vendor.test', 'Olga Again');
+  const taken = await operatorCreate('olga@vendor.test', 'Olga Again', ['--secrets-file', join(home, 'taken.txt')]);
   expect(taken.code).toBe(1);
+  expect(existsSync(join(home, 'taken.txt'))).toBe(false);
 
   // The server, with the same configuration, lets the first one in with what the command printed.
   const vigil: TestVigil = await startVigil({ database, env: { VIGIL_HOME: home } });

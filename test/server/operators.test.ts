@@ -149,6 +149,24 @@ describe('operators see no tenant data, by construction', () => {
     expect(Object.keys((opsSchema.getType('CriticalOperationReview') as GraphQLObjectType).getFields())).not.toContain('newOwner');
   });
 
+  test("every field of the operators' schema has its own scopes, and only their sign-in and `me` are public", () => {
+    const scopesOf = (owner: { extensions?: unknown }) => (owner.extensions as { pothosOptions?: { authScopes?: unknown } } | undefined)?.pothosOptions?.authScopes;
+    const unguarded: string[] = [];
+    const publicFields: string[] = [];
+    for (const type of Object.values(opsSchema.getTypeMap())) {
+      if (!isObjectType(type) || type.name.startsWith('__')) continue;
+      const root = type === opsSchema.getQueryType() || type === opsSchema.getMutationType();
+      if (!root && !scopesOf(type)) unguarded.push(type.name);
+      for (const field of Object.values(type.getFields())) {
+        const scopes = scopesOf(field);
+        if (root && !scopes) unguarded.push(`${type.name}.${field.name}`);
+        if (root && scopes && typeof scopes === 'object' && 'public' in scopes) publicFields.push(`${type.name}.${field.name}`);
+      }
+    }
+    expect(unguarded).toEqual([]);
+    expect(publicFields.sort()).toEqual(['Mutation.operatorSignIn', 'Query.me']);
+  });
+
   test("the platform journal they read holds their own work, not sign-in attempts against unknown companies (an email typed there is a customer's)", async () => {
     await signIn(vigil.client(), { tenantSlug: 'no-such-company', email: 'someone@customer.test', password: 'whatever it is' });
     const client = await signedIn(first);

@@ -76,12 +76,12 @@ export async function acceptTransfer(work: ViewerWork, id: string): Promise<Crit
 
 export async function listOperations(work: Pick<Work, 'em'>): Promise<CriticalOperationView[]> {
   const found = await work.em.find(CriticalOperation, {}, { orderBy: { requestedAt: 'desc' } });
-  return found.map((op) => ({ ...op, tenantId: op.tenant.id }));
+  return found.map(viewOf);
 }
 
 export async function transferOfferedToMe(work: ViewerWork): Promise<CriticalOperationView | null> {
   const offered = await work.em.findOne(CriticalOperation, { kind: 'tenant.transfer_ownership', state: 'approved', params: { newOwnerId: work.viewer.user.id } });
-  return offered && { ...offered, tenantId: offered.tenant.id };
+  return offered && viewOf(offered);
 }
 
 /**
@@ -152,8 +152,10 @@ async function transferOwnership(work: Work, newOwnerId: string): Promise<void> 
 async function operationOrNotFound(work: Pick<Work, 'em'>, id: string): Promise<CriticalOperationView> {
   const found = isUuid(id) ? await work.em.findOne(CriticalOperation, id) : null;
   if (!found) throw notFound();
-  return { ...found, tenantId: found.tenant.id };
+  return viewOf(found);
 }
+
+const viewOf = (op: CriticalOperation): CriticalOperationView => ({ ...op, tenantId: op.tenant.id });
 
 function transition(
   work: Work,

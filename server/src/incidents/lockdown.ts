@@ -4,7 +4,7 @@ import { revokeApiKey } from '../api-keys/api-keys.ts';
 import { AuditEvent } from '../audit/audit-event.entity.ts';
 import { actionsWhere } from '../audit/actions.ts';
 import { sessionViewerOf } from '../context.ts';
-import { forbidden } from '../errors.ts';
+import { badInput, forbidden } from '../errors.ts';
 import { sessionDeadline } from '../sessions/session-judge.ts';
 import { Session } from '../sessions/session.entity.ts';
 import { endSessions } from '../sessions/sessions.ts';
@@ -89,7 +89,7 @@ export async function lockDown(work: ViewerWork, input: unknown): Promise<Incide
 async function usersInScope(work: ViewerWork, scope: LockdownScope, userId: string | null): Promise<string[]> {
   if (scope === 'self') return [work.viewer.user.id];
   if (scope === 'user') {
-    if (!userId) throw forbidden('Choose the employee to lock down.');
+    if (!userId) throw badInput([{ field: 'userId', message: 'Choose the employee to lock down.' }]);
     return [(await manageableUser(work, userId)).id];
   }
   if (!work.viewer.isOwner) throw forbidden('Only the owner locks the whole company down.');

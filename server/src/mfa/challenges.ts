@@ -1,4 +1,3 @@
-import { claimTotpStep } from '../sessions/step-up.ts';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { type RequestMeta, signInOrigin } from '../context.ts';
@@ -12,7 +11,8 @@ import { inTenantTransaction } from '../unit-of-work.ts';
 import { parseInput } from '../validation.ts';
 import { consumeRecoveryCode, isUnusedRecoveryCode } from './recovery-codes.ts';
 import { SignInChallenge } from './sign-in-challenge.entity.ts';
-import { acceptTotp } from './totp.ts';
+import { acceptTotp, claimTotpStep } from './totp.ts';
+import { User } from '../users/user.entity.ts';
 
 export const CHALLENGE_LIFETIME_SECONDS = 5 * 60;
 
@@ -80,7 +80,7 @@ export async function completeTotpSignIn(services: Services, meta: RequestMeta, 
       const used = await work.em.nativeUpdate(SignInChallenge, { id: challenge.id, usedAt: null }, { usedAt: now });
       if (used !== 1) throw invalid();
       if (step !== null) {
-        if (!(await claimTotpStep(work, user.id, step))) throw invalid();
+        if (!(await claimTotpStep(work.em, User, user.id, step))) throw invalid();
       } else {
         if (!(await consumeRecoveryCode(work.em, user, recoveryCode!, now))) throw invalid();
         await work.journal.record({ action: 'user.recovery_code_used', target: { type: 'user', id: user.id } });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { RequestMeta } from '../context.ts';
 import { ErrorCode, clientError, forbidden } from '../errors.ts';
-import { acceptTotp } from '../mfa/totp.ts';
+import { acceptTotp, claimTotpStep } from '../mfa/totp.ts';
 import type { Services } from '../services.ts';
 import { releaseArgument, releaseAttempts, reserveAttempts, signInAttempts } from '../sessions/sign-in-throttle.ts';
 import { sameHash } from '../tokens.ts';
@@ -109,8 +109,7 @@ async function proveOperator(services: Services, operator: PlatformOperator | nu
 
 /** Of two requests racing with one code, one claims its step. */
 async function claimOperatorStep(work: OperatorWork, operatorId: string, step: number): Promise<void> {
-  const claimed = await work.em.nativeUpdate(PlatformOperator, { id: operatorId, $or: [{ totpLastStep: null }, { totpLastStep: { $lt: step } }] }, { totpLastStep: step });
-  if (claimed !== 1) throw refused();
+  if (!(await claimTotpStep(work.em, PlatformOperator, operatorId, step))) throw refused();
 }
 
 async function openOperatorSession(work: OperatorWork, meta: RequestMeta, operator: PlatformOperator, step: number): Promise<OperatorSignedIn> {

@@ -4,7 +4,9 @@ import type { RequestMeta } from '../context.ts';
 import { PLATFORM_TENANT_ID } from '../db/tenancy.ts';
 import type { Services } from '../services.ts';
 import { publishCommitted } from '../unit-of-work.ts';
+import type { OpsContext } from './ops-context.ts';
 import type { OperatorViewer } from './operator-viewer.ts';
+import { ErrorCode, clientError } from '../errors.ts';
 
 /** What an operator's rule works with: one transaction as vigil_ops, and the platform journal. */
 export interface OperatorWork {
@@ -20,6 +22,12 @@ export type OperatorServices = Pick<Services, 'db' | 'clock' | 'bus'>;
 /** Who acts in the platform journal: the operator (their session in the details), or nobody yet. */
 export function operatorOrigin(meta: RequestMeta, operator: OperatorViewer | null, operatorId = operator?.operator.id ?? null): AuditOrigin {
   return { actorType: operatorId ? 'operator' : 'anonymous', actorId: operatorId, sessionId: null, ip: meta.ip, userAgent: meta.userAgent };
+}
+
+/** How an ops resolver runs a rule: as its signed-in operator (the field's scope required one). */
+export function asOperator<T>(ctx: OpsContext, rule: (work: OperatorWork) => Promise<T>): Promise<T> {
+  if (!ctx.operator) throw clientError(ErrorCode.UNAUTHENTICATED);
+  return asOperatorRole(ctx.services, operatorOrigin(ctx.meta, ctx.operator), ctx.operator, rule);
 }
 
 /**

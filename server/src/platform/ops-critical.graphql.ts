@@ -1,9 +1,7 @@
 import { enumOf } from './ops-enums.ts';
 import { OPS_SENSITIVE, opsBuilder } from './ops-builder.ts';
-import type { OpsContext } from './ops-context.ts';
 import { VERIFICATION_METHODS, type ReviewedOperation, approveOperation, denyOperation, holdOperation, reviewedOperations, verifyOperation } from './critical-reviews.ts';
-import { asOperatorRole, operatorOrigin } from './operator-work.ts';
-import type { OperatorWork } from './operator-work.ts';
+import { asOperator } from './operator-work.ts';
 
 const MethodEnum = enumOf('VerificationMethod', VERIFICATION_METHODS);
 
@@ -37,7 +35,6 @@ const ReviewedRef = opsBuilder.objectRef<ReviewedOperation>('CriticalOperationRe
   }),
 });
 
-const asOperator = <T>(ctx: OpsContext, rule: (work: OperatorWork) => Promise<T>) => asOperatorRole(ctx.services, operatorOrigin(ctx.meta, ctx.operator), ctx.operator, rule);
 
 opsBuilder.queryField('criticalOperations', (t) =>
   t.field({

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { jsonOf } from '../db/rows.ts';
 import type { OpsContext } from './ops-context.ts';
 import type { OperatorSignedIn } from './operator-sessions.ts';
 import type { OperatorViewer } from './operator-viewer.ts';
@@ -28,7 +29,7 @@ export async function platformJournal(em: EntityManager, beforeSeq: number | nul
     actorId: (row.actor_id as string | null) ?? null,
     targetType: (row.target_type as string | null) ?? null,
     targetId: (row.target_id as string | null) ?? null,
-    details: (typeof row.details === 'string' ? JSON.parse(row.details) : row.details) as Record<string, unknown>,
+    details: jsonOf<Record<string, unknown>>(row.details),
     hash: String(row.hash),
   }));
 }

@@ -6,7 +6,7 @@ import { PlatformOperator } from './operator.entity.ts';
 import { type PlatformEvent, authenticatedPayload, platformJournal, signInPayload } from './ops-reads.ts';
 import { operatorSignIn, operatorSignOut, operatorStepUp } from './operator-sessions.ts';
 import type { OperatorViewer } from './operator-viewer.ts';
-import { asOperatorRole, operatorOrigin } from './operator-work.ts';
+import { asOperator } from './operator-work.ts';
 import { approveOperator } from './operators.ts';
 import { TenantSummary } from './tenant-summary.entity.ts';
 
@@ -14,7 +14,6 @@ const signedIn = (ctx: OpsContext): OperatorViewer => {
   if (!ctx.operator) throw clientError(ErrorCode.UNAUTHENTICATED);
   return ctx.operator;
 };
-const asOperator = <T>(ctx: OpsContext, rule: Parameters<typeof asOperatorRole<T>>[3]) => asOperatorRole(ctx.services, operatorOrigin(ctx.meta, ctx.operator), signedIn(ctx), rule);
 
 const OperatorRef = opsBuilder.objectRef<PlatformOperator>('Operator').implement({
   description: 'One of the vendor\'s (at most two) platform operators.',

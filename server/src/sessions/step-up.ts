@@ -3,7 +3,7 @@ import { STEP_UP_MAX_AGE_SECONDS, type SessionViewer } from '../access/viewer.ts
 import { type Context, sessionViewerOf } from '../context.ts';
 import { ErrorCode, badInput, clientError } from '../errors.ts';
 import { consumeRecoveryCode, isUnusedRecoveryCode } from '../mfa/recovery-codes.ts';
-import { acceptTotp } from '../mfa/totp.ts';
+import { acceptTotp, claimTotpStep } from '../mfa/totp.ts';
 import { type ViewerWork, asViewer } from '../unit-of-work.ts';
 import { User } from '../users/user.entity.ts';
 import { fields, parseInput } from '../validation.ts';
@@ -73,15 +73,9 @@ export async function proveUser(
   return { totpStep, recoveryCode };
 }
 
-/** A conditional write: of two requests racing with the same code, one claims its step. */
-export async function claimTotpStep(work: Pick<ViewerWork, 'em'>, userId: string, step: number): Promise<boolean> {
-  const advanced = await work.em.nativeUpdate(User, { id: userId, $or: [{ totpLastStep: null }, { totpLastStep: { $lt: step } }] }, { totpLastStep: step });
-  return advanced === 1;
-}
-
 async function claimSecondFactor(work: ViewerWork, { totpStep, recoveryCode }: SecondFactor): Promise<void> {
   const { user } = sessionViewerOf(work);
-  if (totpStep !== null && !(await claimTotpStep(work, user.id, totpStep))) throw wrongCode();
+  if (totpStep !== null && !(await claimTotpStep(work.em, User, user.id, totpStep))) throw wrongCode();
   if (recoveryCode !== null) {
     if (!(await consumeRecoveryCode(work.em, user, recoveryCode, work.now))) throw wrongCode();
     await work.journal.record({ action: 'user.recovery_code_used', target: { type: 'user', id: user.id } });
