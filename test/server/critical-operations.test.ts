@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { verifiedCheckpoints } from '../../server/src/audit/checkpoints.ts';
 import { verifyChain } from '../../server/src/audit/verify.ts';
 import { CRITICAL_POLICY, intentHashOf, runDueCriticalOperations } from '../../server/src/critical-ops/critical-ops.ts';
+import { PURGED_TABLES, type PurgeReceipt, receiptSignatureValid } from '../../server/src/critical-ops/purge.ts';
 import { takeTransition } from '../../server/src/critical-ops/transitions.ts';
 import { SYSTEM_ORIGIN } from '../../server/src/audit/journal.ts';
 import { PLATFORM_TENANT_ID } from '../../server/src/db/tenancy.ts';
@@ -196,6 +197,115 @@ describe('deletion', () => {
     const ops = await operatorConsole();
     const summary = (await ops.ok('{ tenants { id state } }')).tenants.find((t: { id: string }) => t.id === d.tenantId);
     expect(summary.state).toBe('disabled');
+  });
+});
+
+describe('purge, thirty days after the deletion', () => {
+  const HOLD = `mutation($id: ID!, $on: Boolean!) { setLegalHold(id: $id, legalHold: $on) { legalHold } }`;
+
+  async function executedDeletion() {
+    const d = await approvedDeletion();
+    await d.client.ok(STEP_UP, { i: { password: STRONG_PASSWORD } });
+    await d.client.ok('mutation { createApiKey(input: { name: "sync", permissions: ["audit.read"] }) { secret } }');
+    vigil.clock.advance(CRITICAL_POLICY.coolingOffSeconds + 60);
+    await runDueCriticalOperations(vigil.services);
+    expect(await operationState(d.requested.id)).toBe('executed');
+    return d;
+  }
+  const operationState = async (id: string) => (await asOwner(vigil, (q) => q<{ state: string }>('select state from critical_operation where id = $1', [id])))[0].state;
+  /** Every row of the company in every table that has a tenant_id, as a superuser counts them. */
+  async function rowsOf(tenantId: string): Promise<Record<string, number>> {
+    return asOwner(vigil, async (q) => {
+      const tables = await q<{ table_name: string }>("select table_name from information_schema.columns where column_name = 'tenant_id' and table_schema = 'public' and table_name <> 'ops_tenant_summary'");
+      const counts: Record<string, number> = {};
+      for (const { table_name: table } of tables) counts[table] = Number((await q<{ n: string }>(`select count(*) as n from "${table}" where tenant_id = $1`, [tenantId]))[0].n);
+      return counts;
+    });
+  }
+  const receiptsOf = async (tenantId: string) =>
+    (await auditRows(vigil, PLATFORM_TENANT_ID)).filter((r) => r.action === 'critical_operation.purged' && r.details.tenantId === tenantId);
+
+  test('every table of a company is purged, none before its time, by one of two racing executors, with a signed receipt; another company keeps all', async () => {
+    const d = await executedDeletion();
+    const bystander = await company();
+    const bystanderBefore = await rowsOf(bystander.tenantId);
+    const before = await rowsOf(d.tenantId);
+    // The purge's list is every table that holds a company's rows, but the tombstone and the record of what was done.
+    expect(Object.keys(before).filter((t) => t !== 'tenant' && t !== 'critical_operation').sort()).toEqual([...PURGED_TABLES].sort());
+    expect(before.audit_event).toBeGreaterThan(5);
+    expect(before.api_key).toBe(1);
+
+    vigil.clock.advance(CRITICAL_POLICY.purgeAfterSeconds - 120);
+    await runDueCriticalOperations(vigil.services); // the earlier tests' operations, whose time came first
+    expect(await operationState(d.requested.id)).toBe('executed');
+    expect(await rowsOf(d.tenantId)).toEqual(before);
+    const [head] = (await auditRows(vigil, d.tenantId)).slice(-1);
+
+    vigil.clock.advance(180);
+    const ran = await Promise.all([runDueCriticalOperations(vigil.services), runDueCriticalOperations(vigil.services)]);
+    expect(ran.reduce((a, b) => a + b, 0)).toBe(1);
+    expect(await operationState(d.requested.id)).toBe('purged');
+    const after = await rowsOf(d.tenantId);
+    expect(Object.entries(after).filter(([table, n]) => n > 0 && table !== 'tenant' && table !== 'critical_operation')).toEqual([]);
+    const [tombstone] = await asOwner(vigil, (q) => q<{ name: string; slug: string }>('select name, slug from tenant where id = $1', [d.tenantId]));
+    expect(tombstone).toEqual({ name: 'Purged company', slug: `purged-${d.tenantId}` });
+    expect(await rowsOf(bystander.tenantId)).toEqual(bystanderBefore);
+
+    const receipts = await receiptsOf(d.tenantId);
+    expect(receipts).toHaveLength(1);
+    const { receipt, signature } = receipts[0].details as { receipt: PurgeReceipt; signature: string };
+    expect(receipt).toMatchObject({ tenantId: d.tenantId, operationId: d.requested.id, lastSeq: Number(head.seq), lastHash: head.hash });
+    expect(receipt.counts).toEqual(Object.fromEntries(PURGED_TABLES.map((t) => [t, before[t]])));
+    expect(receiptSignatureValid(receipt, signature, vigil.services.keys.auditVerifyKey)).toBe(true);
+    expect(receiptSignatureValid({ ...receipt, counts: { ...receipt.counts, audit_event: receipt.counts.audit_event - 1 } }, signature, vigil.services.keys.auditVerifyKey)).toBe(false);
+    const platform = await verifyChain(vigil.services.db.forTenant(PLATFORM_TENANT_ID), verifiedCheckpoints(vigil.config.checkpointsDir, vigil.services.keys.auditVerifyKey, PLATFORM_TENANT_ID));
+    expect(platform.ok).toBe(true);
+    const ops = await operatorConsole();
+    expect((await ops.ok('{ criticalOperations { id state } }')).criticalOperations.find((o: { id: string }) => o.id === d.requested.id).state).toBe('purged');
+    expect(await runDueCriticalOperations(vigil.services)).toBe(0);
+  });
+
+  test('a legal hold keeps the data past the date, even against a direct call; lifted, the purge goes on', async () => {
+    const d = await executedDeletion();
+    const ops = await operatorConsole();
+    expect((await ops.ok(HOLD, { id: d.requested.id, on: true })).setLegalHold.legalHold).toBe(true);
+    const before = await rowsOf(d.tenantId);
+    vigil.clock.advance(CRITICAL_POLICY.purgeAfterSeconds + 60);
+    await runDueCriticalOperations(vigil.services);
+    expect(await operationState(d.requested.id)).toBe('executed');
+    expect(await rowsOf(d.tenantId)).toEqual(before);
+    const direct = asOwner(vigil, (q) => q(`select vigil_purge_tenant($1, $2, $3, '{}'::jsonb, '{}'::jsonb)`, [d.tenantId, d.requested.id, vigil.clock.now()]));
+    await expect(direct).rejects.toThrow(/legal hold/);
+    expect(await receiptsOf(d.tenantId)).toEqual([]);
+
+    const lifting = await operatorConsole();
+    expect((await lifting.ok(HOLD, { id: d.requested.id, on: false })).setLegalHold.legalHold).toBe(false);
+    await runDueCriticalOperations(vigil.services);
+    expect(await operationState(d.requested.id)).toBe('purged');
+    expect((await rowsOf(d.tenantId)).audit_event).toBe(0);
+  });
+
+  test('a journal whose chain does not verify is not purged but held, in both journals; the journal refuses deletes of a company not being purged', async () => {
+    const d = await executedDeletion();
+    await expect(asOwner(vigil, (q) => q('delete from audit_event where tenant_id = $1', [d.tenantId]))).rejects.toThrow(/append-only/);
+    await asOwner(vigil, async (q) => {
+      await q('alter table audit_event disable trigger user');
+      await q(`update audit_event set details = '{"rewritten": true}'::jsonb where tenant_id = $1 and seq = 2`, [d.tenantId]);
+      await q('alter table audit_event enable trigger user');
+    });
+    const before = await rowsOf(d.tenantId);
+    vigil.clock.advance(CRITICAL_POLICY.purgeAfterSeconds + 60);
+    await runDueCriticalOperations(vigil.services);
+    expect(await operationState(d.requested.id)).toBe('executed');
+    const [{ legal_hold: held }] = await asOwner(vigil, (q) => q<{ legal_hold: boolean }>('select legal_hold from critical_operation where id = $1', [d.requested.id]));
+    expect(held).toBe(true);
+    const refusals = (await auditRows(vigil, PLATFORM_TENANT_ID)).filter((r) => r.action === 'critical_operation.purge_refused' && r.target_id === d.requested.id);
+    expect(refusals).toHaveLength(1);
+    expect(refusals[0].details).toMatchObject({ tenantId: d.tenantId, firstBadSeq: 2 });
+    expect((await auditRows(vigil, d.tenantId)).at(-1)!.action).toBe('critical_operation.purge_refused');
+    expect((await rowsOf(d.tenantId)).audit_event).toBe(before.audit_event + 1);
+    await runDueCriticalOperations(vigil.services);
+    expect(await receiptsOf(d.tenantId)).toEqual([]);
   });
 });
 

@@ -113,6 +113,7 @@ const RAW_SQL_PATHS: Record<string, string> = {
   'audit/statistics.ts': 'selects audit_event with no tenant predicate: RLS alone scopes it (below)',
   'critical-ops/critical-ops.ts': 'the vigil_due_critical_operations locator (SECURITY DEFINER, owned by vigil_locator), ids only',
   'critical-ops/transitions.ts': 'vigil_critical_transition (SECURITY DEFINER): sets the tenant it is given, checks the actor; critical-operations.test.ts',
+  'critical-ops/purge.ts': 'counts of the company\'s own tables under its RLS (the receipt), and vigil_purge_tenant (SECURITY DEFINER, keyed to the tenant it is given): critical-operations.test.ts',
   'db/database.ts': 'plumbing: select 1, set role (and set local role vigil_ops), the prepared-statement driver call',
   'db/functions.ts': 'the catalog (pg_proc) for a function definition, no tenant table',
   'db/locators.ts': 'locators only (SECURITY DEFINER, owned by vigil_locator): managed-postgres.test.ts',

@@ -59,7 +59,7 @@ export async function databaseContains(vigil: TestVigil, needle: string): Promis
 /** Audit rows of a tenant as the owner sees them, oldest first. */
 export async function auditRows(vigil: TestVigil, tenantId: string) {
   return asOwner(vigil, (query) =>
-    query<{ seq: string | number; action: string; outcome: string; actor_type: string; actor_id: string | null; target_id: string | null; session_id: string | null; ip: string | null; user_agent: string | null; details: any; occurred_at: Date }>(
+    query<{ seq: string | number; hash: string; action: string; outcome: string; actor_type: string; actor_id: string | null; target_id: string | null; session_id: string | null; ip: string | null; user_agent: string | null; details: any; occurred_at: Date }>(
       'select * from audit_event where tenant_id = $1 order by seq',
       [tenantId],
     ),

@@ -22,6 +22,8 @@ export interface ActionMeaning {
   signIn?: true;
   /** Written only in the platform journal, by or about the vendor's operators: no company's catalogue lists it. */
   platformOnly?: true;
+  /** Owners and administrators are mailed of it (notifications/); 'first_per_grant': only the first of each support grant (details.grantId). */
+  notify?: true | 'first_per_grant';
 }
 
 export const AUDIT_ACTIONS = {
@@ -67,16 +69,22 @@ export const AUDIT_ACTIONS = {
   'audit.exported': { description: 'The journal was exported.' },
   'audit.stream_opened': { description: 'A live journal or session-event stream was opened.' },
   'user.password_change_required': { description: 'A sign-in with the right password was asked to set a new one first (after a lockdown).' },
-  'incident.lockdown': { description: 'Sessions ended, keys revoked and new passwords required at once: a lockdown of a user or the company.', alert: true },
-  'critical_operation.requested': { description: "The owner asked for the company's deletion or its ownership transfer.", alert: true },
-  'critical_operation.verified': { description: 'A platform operator checked the request out of band (call-back, ticket).', alert: true },
-  'critical_operation.approved': { description: 'A platform operator approved the exact parameters (their hash).', alert: true },
-  'critical_operation.accepted': { description: 'The new owner accepted the ownership transfer.', alert: true },
-  'critical_operation.cancelled': { description: 'An owner or administrator cancelled the deletion or transfer.', alert: true },
-  'critical_operation.denied': { description: 'A platform operator denied the deletion or transfer.', alert: true },
-  'critical_operation.legal_hold_changed': { description: "A legal hold was placed on, or lifted from, a deleted company's data.", alert: true },
-  'critical_operation.expired': { description: 'A deletion or transfer ran out of time and will not happen.' },
-  'critical_operation.executed': { description: 'The deletion or transfer happened.', alert: true },
+  'incident.lockdown': { description: 'Sessions ended, keys revoked and new passwords required at once: a lockdown of a user or the company.', alert: true, notify: true },
+  'critical_operation.requested': { description: "The owner asked for the company's deletion or its ownership transfer.", alert: true, notify: true },
+  'critical_operation.verified': { description: 'A platform operator checked the request out of band (call-back, ticket).', alert: true, notify: true },
+  'critical_operation.approved': { description: 'A platform operator approved the exact parameters (their hash).', alert: true, notify: true },
+  'critical_operation.accepted': { description: 'The new owner accepted the ownership transfer.', alert: true, notify: true },
+  'critical_operation.cancelled': { description: 'An owner or administrator cancelled the deletion or transfer.', alert: true, notify: true },
+  'critical_operation.denied': { description: 'A platform operator denied the deletion or transfer.', alert: true, notify: true },
+  'critical_operation.legal_hold_changed': { description: "A legal hold was placed on, or lifted from, a deleted company's data.", alert: true, notify: true },
+  'critical_operation.expired': { description: 'A deletion or transfer ran out of time and will not happen.', notify: true },
+  'critical_operation.executed': { description: 'The deletion or transfer happened.', alert: true, notify: true },
+  'critical_operation.purged': { description: "A deleted company's data was purged; the signed receipt is in the platform journal.", platformOnly: true },
+  'critical_operation.purge_refused': { description: "A purge was refused and its data held: the company's journal chain did not verify.", alert: true, notify: true },
+  'support.granted': { description: 'An owner granted platform support time-boxed, scoped, read-only access.', alert: true, notify: true },
+  'support.revoked': { description: 'An owner revoked a support grant before its end.', alert: true, notify: true },
+  'support.access': { description: 'A platform operator read something of the company under a support grant or a break-glass.', notify: 'first_per_grant' },
+  'support.break_glass': { description: 'Both platform operators opened emergency read-only access to the company without its grant.', alert: true, notify: true },
   'operator.created': { description: 'A platform operator was created from the server\'s command line.', platformOnly: true },
   'operator.approved': { description: 'A platform operator approved the other one, who may now sign in.', platformOnly: true },
   'operator.signed_in': { description: 'A platform operator signed in (password and code).', platformOnly: true },

@@ -1,6 +1,6 @@
 import canonicalize from 'canonicalize';
 import { type KeyObject, sign, verify } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -29,6 +29,11 @@ export function readCheckpoints(dir: string, tenantId: string): Checkpoint[] {
     .split('\n')
     .filter(Boolean)
     .map((line) => JSON.parse(line) as Checkpoint);
+}
+
+/** A purged company's trail: its journal is gone, and the purge receipt (platform journal) names its last link. */
+export function dropCheckpoints(dir: string, tenantId: string): void {
+  rmSync(fileOf(dir, tenantId), { force: true });
 }
 
 export function appendCheckpoint(dir: string, key: KeyObject, head: { tenantId: string; seq: number; hash: string }, time: Date): Checkpoint {

@@ -5,6 +5,7 @@ import { rolePermissions } from '../access/permissions.ts';
 import { Role } from '../access/role.entity.ts';
 import { ApiKey } from '../api-keys/api-key.entity.ts';
 import { revokeApiKey } from '../api-keys/api-keys.ts';
+import { dropCheckpoints } from '../audit/checkpoints.ts';
 import { SYSTEM_ORIGIN } from '../audit/journal.ts';
 import { sessionViewerOf } from '../context.ts';
 import { ErrorCode, badInput, forbidden, notFound } from '../errors.ts';
@@ -17,6 +18,7 @@ import { type ViewerWork, type Work, inTenantTransaction } from '../unit-of-work
 import { User } from '../users/user.entity.ts';
 import { displayableText, parseInput } from '../validation.ts';
 import { CriticalOperation, type CriticalKind } from './critical-operation.entity.ts';
+import { purgeCompany } from './purge.ts';
 import { type CriticalOperationView, type Transition, takeTransition } from './transitions.ts';
 
 const HOUR = 3600;
@@ -86,11 +88,12 @@ export async function transferOfferedToMe(work: ViewerWork): Promise<CriticalOpe
 
 /**
  * The executor: every operation whose time has come, each in its own transaction of its company, executed
- * or expired by the transition function under the row's lock, so that of two instances running this at
- * once, one does each (the other is refused and moves on). Nothing happens before its time.
+ * expired or purged by its database function under the row's lock, so that of two instances running this at
+ * once, one does each (the other is refused and moves on). Nothing happens before its time. A purged company's
+ * checkpoints go with it: the signed receipt in the platform journal names its journal's last link.
  */
 export async function runDueCriticalOperations(services: Services): Promise<number> {
-  const due = await services.db.prepared<{ tenant_id: string; id: string; transition: 'execute' | 'expire' }>(
+  const due = await services.db.prepared<{ tenant_id: string; id: string; transition: 'execute' | 'expire' | 'purge' }>(
     'vigil_due_critical_operations',
     'select tenant_id, id, transition from vigil_due_critical_operations($1)',
     [services.clock.now()],
@@ -98,7 +101,12 @@ export async function runDueCriticalOperations(services: Services): Promise<numb
   let done = 0;
   for (const { tenant_id: tenantId, id, transition: next } of due) {
     try {
-      await inTenantTransaction(services, { tenantId, origin: SYSTEM_ORIGIN, viewer: null }, (work) => executeDue(work, id, next));
+      if (next === 'purge') {
+        const outcome = await inTenantTransaction(services, { tenantId, origin: SYSTEM_ORIGIN, viewer: null }, async (work) => purgeCompany(work, await operationOrNotFound(work, id)));
+        if (outcome === 'purged') dropCheckpoints(services.config.checkpointsDir, tenantId);
+      } else {
+        await inTenantTransaction(services, { tenantId, origin: SYSTEM_ORIGIN, viewer: null }, (work) => executeDue(work, id, next));
+      }
       done += 1;
     } catch (error) {
       if ((error as { extensions?: { code?: string } }).extensions?.code !== ErrorCode.FAILED_PRECONDITION) throw error;

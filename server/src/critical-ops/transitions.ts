@@ -6,7 +6,7 @@ import { PLATFORM_TENANT_ID } from '../db/tenancy.ts';
 import { failedPrecondition, notFound } from '../errors.ts';
 import type { CriticalOperation } from './critical-operation.entity.ts';
 
-export type Transition = 'request' | 'verify' | 'approve' | 'accept' | 'cancel' | 'deny' | 'hold' | 'expire' | 'execute';
+export type Transition = 'request' | 'verify' | 'approve' | 'accept' | 'cancel' | 'deny' | 'hold' | 'refuse_purge' | 'expire' | 'execute';
 
 /** Who takes a transition, as vigil_critical_transition checks it: a company's user, an operator, or Vigil's executor. */
 export interface TransitionActor {
@@ -22,6 +22,7 @@ const ACTIONS: Record<Transition, AuditAction> = {
   cancel: 'critical_operation.cancelled',
   deny: 'critical_operation.denied',
   hold: 'critical_operation.legal_hold_changed',
+  refuse_purge: 'critical_operation.purge_refused',
   expire: 'critical_operation.expired',
   execute: 'critical_operation.executed',
 };

@@ -18,6 +18,7 @@ export const FUNCTION_NAMES = [
   'vigil_ops_critical_operations',
   'vigil_ops_tenant_summary',
   'vigil_platform_journal',
+  'vigil_purge_tenant',
   'vigil_recent_access_changes',
   'vigil_refuse_audit_change',
   'vigil_release_sign_in',

@@ -1,7 +1,8 @@
 -- Every change of a critical operation (issue 15): one transition per call, under the row's lock, journalled in
 -- the company's journal and the platform journal in the same statement. What must hold whoever calls is checked
 -- here: the state, the exact intent hash, the deadlines, and who may act (the owner requests, owners and
--- administrators cancel, the named new owner accepts, an approved operator verifies, approves, denies and holds).
+-- administrators cancel, the named new owner accepts, an approved operator verifies, approves, denies and holds;
+-- Vigil's executor expires, executes, and holds a purge it refused because the company's journal did not verify).
 -- Refusals are SQLSTATE VG001 (a failed precondition) and VG002 (no such operation). Owned by vigil_locator;
 -- executed by vigil_app (the company's side and the executor) and vigil_ops (the operators).
 CREATE OR REPLACE FUNCTION public.vigil_critical_transition(p_tenant uuid, p_id uuid, p_transition text, p_actor jsonb, p_input jsonb, p_now timestamp with time zone, p_entries jsonb)
@@ -74,6 +75,11 @@ AS $function$
               raise exception 'Only a deletion not yet purged can be held.' using errcode = 'VG001';
             end if;
             update critical_operation set legal_hold = (p_input->>'legalHold')::boolean where tenant_id = p_tenant and id = p_id;
+          elsif p_transition = 'refuse_purge' then
+            if v_op.kind <> 'tenant.delete' or v_op.state <> 'executed' or v_type is distinct from 'system' then
+              raise exception 'Only Vigil refuses a purge, of an executed deletion.' using errcode = 'VG001';
+            end if;
+            update critical_operation set legal_hold = true where tenant_id = p_tenant and id = p_id;
           elsif p_transition = 'expire' then
             if not ((v_op.state in ('requested', 'verified') and p_now >= v_op.expires_at) or (v_op.state = 'approved' and p_now >= v_op.accept_by)) then
               raise exception 'It has not expired.' using errcode = 'VG001';

@@ -1,0 +1,86 @@
+import canonicalize from 'canonicalize';
+import { type KeyObject, sign, verify } from 'node:crypto';
+import { AuditEvent } from '../audit/audit-event.entity.ts';
+import { verifiedCheckpoints } from '../audit/checkpoints.ts';
+import { type AppendedRow, SYSTEM_ORIGIN, appendArgument, appendedEvent, prepareEntry } from '../audit/journal.ts';
+import { verifyChain } from '../audit/verify.ts';
+import { jsonOf } from '../db/rows.ts';
+import { PLATFORM_TENANT_ID } from '../db/tenancy.ts';
+import type { Work } from '../unit-of-work.ts';
+import type { CriticalOperationView } from './transitions.ts';
+import { refusalOf, takeTransition } from './transitions.ts';
+
+/** What a purge deletes of a company: vigil_purge_tenant's list, which refuses a receipt that counts other tables. */
+export const PURGED_TABLES = [
+  'retired_session_secret', 'session', 'sign_in_challenge', 'recovery_code', 'known_device',
+  'password_reset', 'invitation', 'api_key', 'audit_export', 'access_change', 'audit_event', 'app_user', 'role',
+] as const;
+
+/** What the platform journal keeps of a purged company: what went, and the journal's last link, signed. */
+export interface PurgeReceipt {
+  tenantId: string;
+  operationId: string;
+  counts: Record<(typeof PURGED_TABLES)[number], number>;
+  /** The head of the company's journal, verified from its first event before anything was deleted; null when it had none. */
+  lastSeq: number | null;
+  lastHash: string | null;
+  purgedAt: string;
+}
+
+const signedBytes = (receipt: PurgeReceipt) => Buffer.from(canonicalize(receipt)!);
+
+/** Ed25519 with the key that signs the journals' checkpoints, over the receipt's RFC 8785 JSON. */
+export function signReceipt(receipt: PurgeReceipt, key: KeyObject): string {
+  return sign(null, signedBytes(receipt), key).toString('base64');
+}
+
+export function receiptSignatureValid(receipt: PurgeReceipt, signature: string, key: KeyObject): boolean {
+  return verify(null, signedBytes(receipt), key, Buffer.from(signature, 'base64'));
+}
+
+/**
+ * The purge of a deleted company, in its transaction: the journal's chain is verified first (from its first
+ * event, against the signed checkpoints); a chain that does not verify is not purged but held, in both
+ * journals, for a person to look at. Otherwise vigil_purge_tenant deletes every row the receipt counts,
+ * under the operation's lock, and appends the signed receipt to the platform journal.
+ */
+export async function purgeCompany(work: Work, operation: CriticalOperationView): Promise<'purged' | 'held'> {
+  const { em, services, now } = work;
+  const { tenantId, id: operationId } = operation;
+  const trail = verifiedCheckpoints(services.config.checkpointsDir, services.keys.auditVerifyKey, tenantId);
+  const report = await verifyChain(em, trail);
+  if (!report.ok || trail.problem) {
+    await takeTransition(em, work.journal, {
+      tenantId, operationId, transition: 'refuse_purge', actor: { type: 'system', id: null }, origin: SYSTEM_ORIGIN, input: {}, now,
+      details: { kind: operation.kind, intentHash: operation.intentHash, problem: trail.problem ?? report.problem, firstBadSeq: report.firstBadSeq },
+    });
+    return 'held';
+  }
+  const head = await em.findOne(AuditEvent, {}, { orderBy: { seq: 'desc' }, fields: ['seq', 'hash'] });
+  const receipt: PurgeReceipt = {
+    tenantId, operationId, counts: await countRows(work), lastSeq: head?.seq ?? null, lastHash: head?.hash ?? null, purgedAt: now.toISOString(),
+  };
+  const entry = prepareEntry(PLATFORM_TENANT_ID, SYSTEM_ORIGIN, now, {
+    action: 'critical_operation.purged',
+    target: { type: 'critical_operation', id: operationId },
+    details: { kind: operation.kind, intentHash: operation.intentHash, tenantId, receipt, signature: signReceipt(receipt, services.keys.auditSigningKey) },
+  });
+  let result: { platform: AppendedRow[] };
+  try {
+    const [row] = await em.execute<Array<{ result: unknown }>>('select vigil_purge_tenant(?, ?, ?, ?::jsonb, ?::jsonb) as result', [
+      tenantId, operationId, now, JSON.stringify(receipt), JSON.stringify({ platform: [appendArgument(entry)] }),
+    ]);
+    result = jsonOf(row.result);
+  } catch (error) {
+    throw refusalOf(error) ?? error;
+  }
+  work.journal.adopt(appendedEvent(entry, result.platform[0]));
+  return 'purged';
+}
+
+/** The company's rows, table by table, as its own transaction sees them (row-level security keys each count). */
+async function countRows(work: Work): Promise<PurgeReceipt['counts']> {
+  const columns = PURGED_TABLES.map((table) => `(select count(*) from ${table})::int as ${table}`).join(', ');
+  const [counts] = await work.em.execute<Array<PurgeReceipt['counts']>>(`select ${columns}`);
+  return counts;
+}
