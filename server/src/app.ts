@@ -1,4 +1,4 @@
-import { type RequestListener, type Server, createServer } from 'node:http';
+import { type RequestListener, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sirv from 'sirv';
 import { existsSync } from 'node:fs';
@@ -25,6 +25,7 @@ import { runDueCriticalOperations } from './critical-ops/critical-ops.ts';
 import { exportRoute } from './http/export-route.ts';
 import { OPS_ENDPOINT, opsRoute } from './http/ops-route.ts';
 import { every } from './jobs/lease.ts';
+import { startNotifications } from './notifications/notifier.ts';
 import { loadServerKeys } from './server-keys.ts';
 import { LiveFeeds, gapReader } from './audit/live-feeds.ts';
 import type { Services } from './services.ts';
@@ -162,22 +163,23 @@ function startJobs(services: Services): () => void {
     every(checkpoints, () => writeCheckpoints(services, Math.max(1, checkpoints - 5)), failed('audit checkpoints')),
     // No lease: each operation is taken under its row lock, so instances running this at once do each one once.
     every(config.criticalOperationsIntervalSeconds, () => runDueCriticalOperations(services), failed('critical operations')),
+    startNotifications(services, failed('notifications')),
   ];
   return () => stops.forEach((stop) => stop());
 }
 
-/** The built Svelte dashboard, with index.html for client-side routes; absent before `npm run build`. */
+/** The strict policy of both built apps: nothing but this origin's scripts, styles and connections. */
+const DASHBOARD_CSP =
+  "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/**
+ * The built Svelte dashboard, with index.html for client-side routes; absent before `npm run build`. Under
+ * /ops/ the operators' console, a second app of the same build, whose routes fall back to ops/index.html.
+ */
 function dashboardHandler(dir: string): Handler | null {
   if (!existsSync(dir)) return null;
-  const serve = sirv(dir, {
-    single: true,
-    etag: true,
-    setHeaders: (res) => {
-      res.setHeader(
-        'Content-Security-Policy',
-        "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-      );
-    },
-  });
-  return (req, res, next) => serve(req, res, next);
+  const options = { etag: true, setHeaders: (res: ServerResponse) => res.setHeader('Content-Security-Policy', DASHBOARD_CSP) };
+  const dashboard = sirv(dir, { ...options, single: true });
+  const opsConsole = sirv(dir, { ...options, single: 'ops/index.html' });
+  return (req, res, next) => (/^\/ops(?:[/?#]|$)/.test(req.url ?? '') ? opsConsole : dashboard)(req, res, next);
 }

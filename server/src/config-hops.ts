@@ -9,6 +9,7 @@ export interface Hops {
   readonly appDatabaseUrl?: string;
   readonly redisUrl?: string;
   readonly redisCaFile?: string;
+  readonly smtpUrl?: string;
 }
 
 const REFUSE = 'Refusing to start in production:';
@@ -37,5 +38,14 @@ export function encryptedHopProblems(hops: Hops): string[] {
     }
   }
   if (hops.redisUrl && !redisTls && !isLoopback(new URL(hops.redisUrl).hostname)) problems.push(`${REFUSE} the Redis hop (REDIS_URL) is plain text over a network; use rediss:// (with REDIS_CA_FILE for a private CA)`);
+  const smtp = hops.smtpUrl ? smtpHopProblem(new URL(hops.smtpUrl)) : null;
+  if (smtp) problems.push(`${REFUSE} ${smtp}`);
   return problems;
+}
+
+/** Mail carries the SMTP password and the notices: TLS from the first byte, or STARTTLS insisted on, with the certificate checked. */
+function smtpHopProblem(url: URL): string | null {
+  if (url.searchParams.get('tls.rejectUnauthorized') === 'false') return "the SMTP hop (SMTP_URL) does not check the server's certificate; drop tls.rejectUnauthorized=false";
+  if (url.protocol === 'smtps:' || url.searchParams.get('requireTLS') === 'true' || isLoopback(url.hostname)) return null;
+  return 'the SMTP hop (SMTP_URL) may fall back to plain text over a network; use smtps://, or smtp://…?requireTLS=true for STARTTLS';
 }

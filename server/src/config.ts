@@ -30,6 +30,26 @@ const bucket = (fallback: string) =>
 
 const flag = z.enum(['true', 'false', '1', '0']).optional().transform((value) => value === 'true' || value === '1');
 
+/** smtp:// or smtps:// with a host; the message never repeats the value, which may hold the SMTP password. */
+const smtpUrl = z
+  .string()
+  .optional()
+  .refine((value) => {
+    if (value === undefined) return true;
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'smtp:' || url.protocol === 'smtps:') && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  }, 'use smtp://[user:password@]host[:port] (STARTTLS; add ?requireTLS=true to insist on it) or smtps://… (TLS from the first byte)');
+
+/** `addr@domain` or `Name <addr@domain>`, on one line: it becomes the From header of every mail. */
+const mailFrom = z
+  .string()
+  .optional()
+  .refine((value) => value === undefined || /^(?:[^\r\n<>@]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/.test(value.trim()), 'use addr@domain or "Name <addr@domain>"');
+
 const EnvSchema = z.object({
   NODE_ENV: z.string().default('development'),
   HOST: z.string().default('127.0.0.1'),
@@ -60,6 +80,9 @@ const EnvSchema = z.object({
   AUDIT_CHECKPOINT_INTERVAL_SECONDS: positiveInt(300),
   API_KEY_ROTATION_INTERVAL_SECONDS: positiveInt(3600),
   CRITICAL_OPERATIONS_INTERVAL_SECONDS: positiveInt(30),
+  SMTP_URL: smtpUrl,
+  MAIL_FROM: mailFrom,
+  NOTIFICATIONS_INTERVAL_SECONDS: positiveInt(5),
   WS_KEEPALIVE_SECONDS: positiveInt(12),
   ACCESS_CHANGE_POLL_MS: z.coerce.number().int().min(0).max(10_000).default(500),
   FAIR_USE_SESSION: bucket('20/200'),
@@ -112,6 +135,12 @@ export interface Config {
   readonly apiKeyRotationIntervalSeconds: number;
   /** How often an instance executes (or expires) the critical operations whose time has come. */
   readonly criticalOperationsIntervalSeconds: number;
+  /** The SMTP server notifications are mailed through (nodemailer's URL form); absent: no e-mail, journal and dashboard only. */
+  readonly smtpUrl?: string;
+  /** The From of every notification; set whenever smtpUrl is. */
+  readonly mailFrom?: string;
+  /** How often an instance looks for journal events to mail (it also wakes when one is published). */
+  readonly notificationsIntervalSeconds: number;
   /** WebSockets are pinged this often; a peer that missed the previous ping is dropped. */
   readonly wsKeepAliveSeconds: number;
   /** How often an instance reads the access changes of its sockets' tenants from PostgreSQL (0: never). */
@@ -136,6 +165,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (e.HTTP_REDIRECT_PORT !== undefined && !e.TLS_CERT_FILE) {
     throw new ConfigError('Invalid configuration: HTTP_REDIRECT_PORT redirects to HTTPS, so it needs TLS_CERT_FILE and TLS_KEY_FILE');
+  }
+  if (e.SMTP_URL && !e.MAIL_FROM) {
+    throw new ConfigError('Invalid configuration: SMTP_URL needs MAIL_FROM, the address notifications are sent from (e.g. "Vigil <security@example.com>")');
   }
   if (e.PROXY_TERMINATES_TLS && !e.TRUSTED_PROXIES.length) {
     throw new ConfigError('Invalid configuration: PROXY_TERMINATES_TLS needs TRUSTED_PROXIES, the proxies whose X-Forwarded-Proto counts');
@@ -168,6 +200,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auditCheckpointIntervalSeconds: e.AUDIT_CHECKPOINT_INTERVAL_SECONDS,
     apiKeyRotationIntervalSeconds: e.API_KEY_ROTATION_INTERVAL_SECONDS,
     criticalOperationsIntervalSeconds: e.CRITICAL_OPERATIONS_INTERVAL_SECONDS,
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM?.trim(),
+    notificationsIntervalSeconds: e.NOTIFICATIONS_INTERVAL_SECONDS,
     wsKeepAliveSeconds: e.WS_KEEPALIVE_SECONDS,
     accessChangePollMs: e.ACCESS_CHANGE_POLL_MS,
     fairUse: Object.freeze({ session: e.FAIR_USE_SESSION, apiKey: e.FAIR_USE_API_KEY, address: e.FAIR_USE_ADDRESS }),

@@ -55,10 +55,12 @@ export function signInOrigin(meta: RequestMeta, userId: string | null): AuditOri
   return { actorType: userId ? 'user' : 'anonymous', actorId: userId, sessionId: null, ip: meta.ip, userAgent: meta.userAgent };
 }
 
+const ACTOR_TYPES = { session: 'user', api_key: 'api_key', support: 'operator' } as const;
+
 export function auditOrigin(ctx: Pick<Context, 'meta' | 'viewer'>): AuditOrigin {
   const viewer = ctx.viewer;
   return {
-    actorType: viewer ? (viewer.kind === 'api_key' ? 'api_key' : 'user') : 'anonymous',
+    actorType: viewer ? ACTOR_TYPES[viewer.kind] : 'anonymous',
     actorId: viewer ? viewer.user.id : null,
     apiKeyId: viewer?.kind === 'api_key' ? viewer.apiKeyId : null,
     sessionId: viewer?.kind === 'session' ? viewer.session.id : null,
@@ -76,7 +78,7 @@ export function viewerOf(holder: { viewer: Viewer | null }): Viewer {
 /** The caller of what only a signed-in person, not an API key, may do. */
 export function sessionViewerOf(holder: { viewer: Viewer | null }): SessionViewer {
   const viewer = viewerOf(holder);
-  if (viewer.kind !== 'session') throw clientError(ErrorCode.FORBIDDEN, 'An API key cannot do this.');
+  if (viewer.kind !== 'session') throw clientError(ErrorCode.FORBIDDEN, viewer.kind === 'support' ? 'Support access is read-only.' : 'An API key cannot do this.');
   return viewer;
 }
 

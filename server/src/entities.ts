@@ -4,6 +4,7 @@ import { ApiKey } from './api-keys/api-key.entity.ts';
 import { ScheduledJob } from './jobs/scheduled-job.entity.ts';
 import { Invitation } from './users/invitation.entity.ts';
 import { CriticalOperation } from './critical-ops/critical-operation.entity.ts';
+import { NotificationCursor } from './notifications/notification-cursor.entity.ts';
 import { OperatorSession, OperatorSlot, PlatformOperator } from './platform/operator.entity.ts';
 import { TenantSummary } from './platform/tenant-summary.entity.ts';
 import { PasswordReset } from './users/password-reset.entity.ts';
@@ -14,6 +15,7 @@ import { SignInChallenge } from './mfa/sign-in-challenge.entity.ts';
 import { KnownDevice } from './sessions/known-device.entity.ts';
 import { RetiredSessionSecret, Session } from './sessions/session.entity.ts';
 import { SignInThrottle } from './sessions/sign-in-throttle.entity.ts';
+import { SupportGrant, SupportSession } from './support/support-grant.entity.ts';
 import { Tenant } from './tenants/tenant.entity.ts';
 import { User } from './users/user.entity.ts';
 
@@ -36,8 +38,11 @@ export const entities = [
   AuditExport,
   AccessChange,
   CriticalOperation,
+  NotificationCursor,
   OperatorSlot,
   PlatformOperator,
   OperatorSession,
   TenantSummary,
+  SupportGrant,
+  SupportSession,
 ];

@@ -41,3 +41,19 @@ export function parseIdSecret(token: string | undefined | null): IdSecret | null
   const secret = token.slice(37);
   return token[36] === '.' && UUID.test(id) && SECRET.test(secret) ? { id, secret } : null;
 }
+
+/**
+ * A credential that names its realm in its form, `<prefix><id>.<secret>` (operators' `vop_`, support's `vsp_`):
+ * no endpoint reads another realm's token as its own. Minted with the hash to store; read back to the row's
+ * id and the presented secret's hash.
+ */
+export function mintPrefixed(prefix: string, id: string): { token: string; secretHash: string } {
+  const secret = newSecret();
+  return { token: `${prefix}${formatIdSecret({ id, secret })}`, secretHash: hashSecret(secret) };
+}
+
+export function readPrefixed(prefix: string, token: string | null | undefined): { id: string; secretHash: string } | null {
+  if (!token?.startsWith(prefix)) return null;
+  const parsed = parseIdSecret(token.slice(prefix.length));
+  return parsed ? { id: parsed.id, secretHash: hashSecret(parsed.secret) } : null;
+}

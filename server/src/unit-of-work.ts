@@ -5,6 +5,7 @@ import type { Viewer } from './access/viewer.ts';
 import { publishAuditEvents } from './audit/feed.ts';
 import { type AuditOrigin, JournalWriter, type RecordedEvent } from './audit/journal.ts';
 import { type Context, auditOrigin, viewerOf } from './context.ts';
+import { wakeNotifiers } from './notifications/wake.ts';
 import type { Services } from './services.ts';
 
 /**
@@ -46,6 +47,8 @@ export async function inTenantTransaction<T, V extends Viewer | null = null>(
   const signals: AccessSignal[] = [];
   const now = services.clock.now();
   const result = await em.transactional(async (txEm) => {
+    // Support reads under a grant and never writes: the database itself refuses (readOnlyTransaction).
+    if (viewer?.kind === 'support') await txEm.execute('set transaction read only');
     journal = new JournalWriter(txEm, tenantId, origin, services.clock);
     signals.length = 0;
     const outcome = await rule({ em: txEm, journal, viewer, now, services, signal: (s) => signals.push({ ...s, tenantId, id: randomUUID() }) });
@@ -57,11 +60,13 @@ export async function inTenantTransaction<T, V extends Viewer | null = null>(
 }
 
 /**
- * The one publish path, once what was written has committed: the journal's live feed, then the access
- * signals. Never before the commit: a subscriber must not see an event a rollback takes back.
+ * The one publish path, once what was written has committed: the journal's live feed (and the notifiers'
+ * wake-up), then the access signals. Never before the commit: a subscriber must not see an event a rollback
+ * takes back.
  */
 export function publishCommitted(services: Pick<Services, 'bus'>, committed: { events: readonly RecordedEvent[]; signals?: readonly AccessSignal[] }): void {
   publishAuditEvents(services.bus, committed.events);
+  wakeNotifiers(services.bus, committed.events);
   for (const signal of committed.signals ?? []) publishAccessSignal(services.bus, signal);
 }
 

@@ -10,8 +10,9 @@ import { PLATFORM_TENANT_ID } from '../../server/src/db/tenancy.ts';
 import { type CreatedOperator, createOperator } from '../../server/src/platform/operators.ts';
 import { inTenantTransaction } from '../../server/src/unit-of-work.ts';
 import { GraphQLClient, errorCode } from '../support/client.ts';
-import { STRONG_PASSWORD, bearerClient, inviteEmployee, signIn, signUpTenant } from '../support/factories.ts';
+import { STRONG_PASSWORD, bearerClient, companyWithStaff, signIn } from '../support/factories.ts';
 import { closeOf } from '../support/live.ts';
+import { signedInOperator } from '../support/operator-console.ts';
 import { asOwner, auditRows } from '../support/owner-sql.ts';
 import { type TestVigil, startVigil } from '../support/vigil.ts';
 import { waitFor } from '../support/wait.ts';
@@ -34,21 +35,9 @@ const APPROVE = `mutation($id: ID!, $h: String!) { approveCriticalOperation(id: 
 const STEP_UP = 'mutation($i: StepUpInput!) { stepUp(input: $i) { validUntil } }';
 
 /** The operator, signed in with password and code a step after the last: a fresh proof for five minutes. */
-async function operatorConsole(): Promise<GraphQLClient> {
-  vigil.clock.advance(30);
-  const client = new GraphQLClient(vigil.url, '/ops/graphql');
-  const totpCode = await generate({ secret: operator.totp.secret, epoch: Math.floor(vigil.clock.now().getTime() / 1000) });
-  await client.ok('mutation($i: OperatorSignInInput!) { operatorSignIn(input: $i) { token } }', { i: { email: operator.email, password: operator.password, totpCode } });
-  return client;
-}
+const operatorConsole = () => signedInOperator(vigil, operator);
 
-async function company() {
-  const owner = await signUpTenant(vigil.client());
-  const client = bearerClient(vigil, owner.token);
-  const admin = await inviteEmployee(client, 'Administrator');
-  const employee = await inviteEmployee(client, 'Employee');
-  return { ...owner, client, admin, employee };
-}
+const company = () => companyWithStaff(vigil);
 
 /** Requested, verified and approved: a deletion in its cooling-off. */
 async function approvedDeletion() {

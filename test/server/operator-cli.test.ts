@@ -5,6 +5,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { generate } from 'otplib';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { SYSTEM_ORIGIN } from '../../server/src/audit/journal.ts';
+import { asOperatorRole } from '../../server/src/platform/operator-work.ts';
+import { NoFreeSeat, createOperator } from '../../server/src/platform/operators.ts';
+import { platformJournal } from '../../server/src/platform/ops-reads.ts';
 import { GraphQLClient } from '../support/client.ts';
 import { type TestDatabase, freshDatabase, testServerUrl } from '../support/database.ts';
 import { type TestVigil, startVigil } from '../support/vigil.ts';
@@ -23,17 +27,22 @@ afterAll(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
-/** `npm run operator:create -- …` as whoever holds the server runs it: the exit code and what it printed. */
-async function operatorCreate(email: string, name: string, extra: string[] = ['--secrets-file', join(home, `${email}.txt`)]): Promise<{ code: number; out: string; err: string; secrets: string }> {
-  const env: Record<string, string | undefined> = { ...process.env, VIGIL_HOME: home, LOG_LEVEL: 'silent', DATABASE_URL: database.ownerUrl ?? undefined };
-  if (!database.ownerUrl) delete env.DATABASE_URL;
+/** A script of the server's command line, as whoever holds the server runs it: the exit code and what it printed. */
+async function run(script: string, args: string[], on: TestDatabase = database, vigilHome = home): Promise<{ code: number; out: string; err: string }> {
+  const env: Record<string, string | undefined> = { ...process.env, VIGIL_HOME: vigilHome, LOG_LEVEL: 'silent', DATABASE_URL: on.ownerUrl ?? undefined };
+  if (!on.ownerUrl) delete env.DATABASE_URL;
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/operator-create.ts', '--email', email, '--name', name, ...extra], { cwd: ROOT, env });
-    return { code: 0, out: stdout, err: stderr, secrets: secretsIn(extra) };
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT, env });
+    return { code: 0, out: stdout, err: stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, out: failed.stdout, err: failed.stderr, secrets: secretsIn(extra) };
+    return { code: failed.code, out: failed.stdout, err: failed.stderr };
   }
+}
+
+/** `npm run operator:create -- …`, and what it wrote to its secrets file. */
+async function operatorCreate(email: string, name: string, extra: string[] = ['--secrets-file', join(home, `${email}.txt`)]): Promise<{ code: number; out: string; err: string; secrets: string }> {
+  return { ...(await run('scripts/operator-create.ts', ['--email', email, '--name', name, ...extra])), secrets: secretsIn(extra) };
 }
 
 /** What the command wrote to its secrets file, or '' when there is none. */
@@ -77,6 +86,9 @@ test('the command line creates the first operator, a second waiting for approval
   const taken = await operatorCreate('olga@vendor.test', 'Olga Again', ['--secrets-file', join(home, 'taken.txt')]);
   expect(taken.code).toBe(1);
   expect(existsSync(join(home, 'taken.txt'))).toBe(false);
+  const held = await run('scripts/operator-seats.ts', ['--seats', '1']);
+  expect(held.code).toBe(1);
+  expect(held.err).toMatch(/Seat 2 is held by pavel@vendor\.test: that seat stays/);
 
   // The server, with the same configuration, lets the first one in with what the command printed.
   const vigil: TestVigil = await startVigil({ database, env: { VIGIL_HOME: home } });
@@ -87,5 +99,36 @@ test('the command line creates the first operator, a second waiting for approval
     expect(signed.operatorSignIn.operator).toEqual({ email: 'olga@vendor.test', slot: 1 });
   } finally {
     await vigil.stop();
+  }
+}, 120_000);
+
+test('the cap goes down from the command line, never back up: the database itself refuses a new seat', async () => {
+  // Another server: its own home (the embedded database lives in it) and database.
+  const otherHome = mkdtempSync(join(tmpdir(), 'vigil-operator-seats-'));
+  const other: TestDatabase = testServerUrl() ? freshDatabase() : { options: { dataDir: join(otherHome, 'data') }, ownerUrl: null, drop: async () => rmSync(otherHome, { recursive: true, force: true }) };
+  try {
+    const seats = (n: string) => run('scripts/operator-seats.ts', ['--seats', n], other, otherHome);
+    expect((await seats('0')).code).toBe(1);
+    const lowered = await seats('1');
+    expect(lowered).toMatchObject({ code: 0 });
+    expect(lowered.out).toMatch(/Seat 2 removed/);
+    const raised = await seats('2');
+    expect(raised.code).toBe(1);
+    expect(raised.err).toMatch(/downward only: Vigil has 1 seat/);
+
+    const vigil: TestVigil = await startVigil({ database: other, env: { VIGIL_HOME: otherHome } });
+    try {
+      await createOperator(vigil.services, { email: 'solo@vendor.test', displayName: 'Solo Operator' });
+      await expect(createOperator(vigil.services, { email: 'second@vendor.test', displayName: 'Second' })).rejects.toBeInstanceOf(NoFreeSeat);
+      const adding = asOperatorRole(vigil.services, SYSTEM_ORIGIN, null, ({ em }) => em.execute('insert into operator_slot (slot) values (2)'));
+      await expect(adding).rejects.toMatchObject({ code: '42501' });
+      const journal = await asOperatorRole(vigil.services, SYSTEM_ORIGIN, null, ({ em }) => platformJournal(em, null, 50));
+      expect(journal.find((e) => e.action === 'operator.seats_lowered')?.details).toEqual({ seats: 1, removed: [2] });
+    } finally {
+      await vigil.stop();
+    }
+  } finally {
+    await other.drop();
+    rmSync(otherHome, { recursive: true, force: true });
   }
 }, 120_000);

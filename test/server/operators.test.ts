@@ -139,12 +139,13 @@ describe('operators see no tenant data, by construction', () => {
       }
     };
     for (const root of [opsSchema.getQueryType(), opsSchema.getMutationType()]) if (root) visit(root);
-    expect([...reachable].sort()).toEqual(['CriticalOperationReview', 'CurrentOperator', 'Mutation', 'Operator', 'OperatorAuth', 'PlatformEvent', 'Query', 'TenantSummary']);
+    expect([...reachable].sort()).toEqual(['CriticalOperationReview', 'CurrentOperator', 'Mutation', 'Operator', 'OperatorAuth', 'PlatformEvent', 'Query', 'SupportGrantReview', 'SupportSessionOpened', 'TenantSummary']);
     const tenantTypes = Object.values(tenantSchema.getTypeMap()).filter((t) => isObjectType(t) && !t.name.startsWith('__')).map((t) => t.name);
     expect(tenantTypes.filter((name) => reachable.has(name) && !['Query', 'Mutation'].includes(name))).toEqual([]);
     expect(tenantTypes).toEqual(expect.arrayContaining(['User', 'Session', 'ApiKey', 'AuditEvent']));
     const fieldNames = [...reachable].flatMap((name) => Object.keys((opsSchema.getType(name) as GraphQLObjectType).getFields()));
-    expect(fieldNames.filter((f) => /user|session(?!ExpiresAt)|apiKey|auditEvent/i.test(f))).toEqual(['userCount']);
+    // openSupportSession opens the operator's own read-only credential under a company's grant: no session of the company.
+    expect(fieldNames.filter((f) => /user|session(?!ExpiresAt)|apiKey|auditEvent/i.test(f)).sort()).toEqual(['openSupportSession', 'userCount']);
     // A transfer's parameters name the new owner by an opaque id, which the intent hash covers: no user behind it.
     expect(Object.keys((opsSchema.getType('CriticalOperationReview') as GraphQLObjectType).getFields())).not.toContain('newOwner');
   });

@@ -41,6 +41,7 @@ const OPERATIONS: Record<Permission, (client: GraphQLClient) => Promise<{ errors
   },
   'tenant.settings': (c) => c.request('mutation { updateApiKeyPolicy(input: { maxAgeDays: 182 }) { id } }'),
   'company.critical_operations': (c) => c.request('{ criticalOperations { id } }'),
+  'company.support_access': (c) => c.request('{ supportGrants { id } }'),
 };
 
 async function allowedOperations(client: GraphQLClient): Promise<Permission[]> {

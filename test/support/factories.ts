@@ -63,3 +63,12 @@ export async function inviteEmployee(owner: GraphQLClient, roleName: string, ema
   client.cookies.clear();
   return { client, email, roleId: role.id, userId: accepted.acceptInvitation.user.id as string, sessionId: accepted.acceptInvitation.session.id as string, token: accepted.acceptInvitation.token as string };
 }
+
+/** A company signed up by its owner, with an administrator and an employee (each signed in with their own client). */
+export async function companyWithStaff(vigil: { client(): GraphQLClient }) {
+  const owner = await signUpTenant(vigil.client());
+  const client = bearerClient(vigil, owner.token);
+  const admin = await inviteEmployee(client, 'Administrator');
+  const employee = await inviteEmployee(client, 'Employee');
+  return { ...owner, client, admin, employee };
+}

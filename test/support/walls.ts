@@ -88,6 +88,8 @@ export const ID_FIELDS: Record<string, (id: string, ids: Ids) => [string, Record
   'Mutation.revealRotatedApiKey': (id) => ['mutation($id: ID!) { revealRotatedApiKey(id: $id) { secret } }', { id }],
   'Mutation.requestOwnershipTransfer': (id) => ['mutation($id: ID!) { requestOwnershipTransfer(newOwnerId: $id, reason: "Handing the company over.") { id } }', { id }],
   'Mutation.cancelCriticalOperation': (id) => ['mutation($id: ID!) { cancelCriticalOperation(id: $id) { id } }', { id }],
+  'Mutation.revokeSupportAccess': (id) => ['mutation($id: ID!) { revokeSupportAccess(id: $id) { id } }', { id }],
+  'Mutation.acknowledgeBreakGlass': (id) => ['mutation($id: ID!) { acknowledgeBreakGlass(id: $id) }', { id }],
   'Mutation.lockDown': (id) => ['mutation($id: ID) { lockDown(input: { scope: USER, userId: $id, reason: "Testing the wall." }) { scope } }', { id }],
   'Mutation.acceptOwnershipTransfer': (id) => ['mutation($id: ID!) { acceptOwnershipTransfer(id: $id) { id } }', { id }],
 };

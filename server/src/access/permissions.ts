@@ -12,6 +12,7 @@ export const PERMISSIONS = {
   'api_keys.manage_all': "See, rotate and revoke every employee's API keys.",
   'tenant.settings': 'Change the company settings: session lifetimes and API key policy.',
   'company.critical_operations': "See the company's deletion or ownership transfer in progress, and cancel it.",
+  'company.support_access': "See platform support's access to the company (grants, break-glass, each access) and revoke it.",
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -72,8 +72,31 @@ export interface ApiKeyViewer extends ViewerBase {
   apiKeyId: string;
 }
 
-/** Who is calling: a signed-in user, or an integrator holding an API key. */
-export type Viewer = SessionViewer | ApiKeyViewer;
+/**
+ * A platform operator reading the company under a support grant (support/): read-only, with the rights of the
+ * grant's scopes. Its `user` is the operator as the company's views show a person (a role of the grant's
+ * rights, no row of the company): every read that keys on the caller finds nothing of theirs.
+ */
+export interface SupportViewer extends ViewerBase {
+  kind: 'support';
+  supportSessionId: string;
+  grantId: string;
+  operatorId: string;
+  caseReference: string;
+  /** When the grant (or the session under it) ends if nobody revokes it. */
+  expiresAt: Date;
+}
+
+/** Who is calling: a signed-in user, an integrator holding an API key, or support under a grant. */
+export type Viewer = SessionViewer | ApiKeyViewer | SupportViewer;
+
+/**
+ * Support's reads are journalled apart, one support.access per operation before it runs
+ * (support/support-journal.ts), in a read-only transaction: the reads' own journal entries are not theirs.
+ */
+export function readsJournalledApart(viewer: Viewer | null): boolean {
+  return viewer?.kind === 'support';
+}
 
 export function hasPermission(viewer: Viewer | null, permission: Permission): boolean {
   return viewer !== null && viewer.permissions.has(permission);

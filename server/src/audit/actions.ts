@@ -91,6 +91,7 @@ export const AUDIT_ACTIONS = {
   'operator.sign_in_failed': { description: "A platform operator's sign-in or step-up was refused.", alert: true, platformOnly: true },
   'operator.stepped_up': { description: 'A platform operator proved who they are again, for an approval.', platformOnly: true },
   'operator.signed_out': { description: 'A platform operator signed out.', platformOnly: true },
+  'operator.seats_lowered': { description: "The operators' cap was lowered from the server's command line (downward only).", platformOnly: true },
 } as const satisfies Record<string, ActionMeaning>;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;

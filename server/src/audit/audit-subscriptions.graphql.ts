@@ -1,3 +1,4 @@
+import { readsJournalledApart } from '../access/viewer.ts';
 import { builder, enumOf } from '../builder.ts';
 import { viewerOf } from '../context.ts';
 import type { Context } from '../context.ts';
@@ -30,7 +31,9 @@ const SessionEventRef = builder.objectRef<AuditRecord>('SessionEvent').implement
 async function openStream(ctx: Context, filter: unknown, afterSeq: number | null | undefined, stream: 'audit' | 'session') {
   const viewer = viewerOf(ctx);
   const parsed = parseInput(AuditFilterSchema, filter ?? {});
-  await asViewer(ctx, ({ journal }, details) => journal.record({ action: 'audit.stream_opened', details }), { stream, afterSeq: afterSeq ?? null, filter: filter ?? {} });
+  if (!readsJournalledApart(viewer)) {
+    await asViewer(ctx, ({ journal }, details) => journal.record({ action: 'audit.stream_opened', details }), { stream, afterSeq: afterSeq ?? null, filter: filter ?? {} });
+  }
   return new LiveAuditStream(ctx.services, viewer.tenantId, { afterSeq: afterSeq ?? null, filter: parsed });
 }
 

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.ts';
+import { PLATFORM_TENANT_ID as PLATFORM_TENANT } from '../db/tenancy.ts';
 import type { AuditAction } from './actions.ts';
 import type { ActorType, AuditOutcome } from './audit-event.entity.ts';
 import { type ChainedFields, canonicalAroundSeq } from './chain.ts';
@@ -90,6 +91,23 @@ export class JournalWriter {
     this.recorded.push(event);
     return event;
   }
+}
+
+/**
+ * One step that a single SQL function journals in a company's journal and the platform journal (a critical
+ * operation's transition, support's sessions and break-glass): the argument it takes, and, once it returned
+ * both appended rows, their adoption by the caller's writer, to be published when the transaction commits.
+ */
+export function bothJournals(tenantId: string, origin: AuditOrigin, now: Date, entry: AuditEntry) {
+  const forTenant = prepareEntry(tenantId, origin, now, entry);
+  const forPlatform = prepareEntry(PLATFORM_TENANT, origin, now, { ...entry, details: { ...entry.details, tenantId } });
+  return {
+    argument: { tenant: [appendArgument(forTenant)], platform: [appendArgument(forPlatform)] },
+    adoptInto(journal: JournalWriter, appended: { tenant: AppendedRow[]; platform: AppendedRow[] }): void {
+      journal.adopt(appendedEvent(forTenant, appended.tenant[0]));
+      journal.adopt(appendedEvent(forPlatform, appended.platform[0]));
+    },
+  };
 }
 
 export function prepareEntry(tenantId: string, origin: AuditOrigin, now: Date, entry: AuditEntry): PreparedEntry {

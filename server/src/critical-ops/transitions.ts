@@ -1,8 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AuditAction } from '../audit/actions.ts';
-import { type AuditOrigin, type JournalWriter, type AppendedRow, appendArgument, appendedEvent, prepareEntry } from '../audit/journal.ts';
+import { type AuditOrigin, type JournalWriter, type AppendedRow, bothJournals } from '../audit/journal.ts';
 import { type MetadataSource, jsonOf, rowReader } from '../db/rows.ts';
-import { PLATFORM_TENANT_ID } from '../db/tenancy.ts';
 import { failedPrecondition, notFound } from '../errors.ts';
 import type { CriticalOperation } from './critical-operation.entity.ts';
 
@@ -55,21 +54,17 @@ export interface TransitionArgs {
  */
 export async function takeTransition(em: EntityManager, journal: JournalWriter, args: TransitionArgs): Promise<CriticalOperationView> {
   const { tenantId, operationId, transition, actor, origin, input, details, now } = args;
-  const entry = { action: ACTIONS[transition], target: { type: 'critical_operation', id: operationId }, details };
-  const forTenant = prepareEntry(tenantId, origin, now, entry);
-  const forPlatform = prepareEntry(PLATFORM_TENANT_ID, origin, now, { ...entry, details: { ...details, tenantId } });
-  const entries = { tenant: [appendArgument(forTenant)], platform: [appendArgument(forPlatform)] };
+  const journals = bothJournals(tenantId, origin, now, { action: ACTIONS[transition], target: { type: 'critical_operation', id: operationId }, details });
   let result: { operation: Record<string, unknown>; tenant: AppendedRow[]; platform: AppendedRow[] };
   try {
     const [row] = await em.execute<Array<{ result: unknown }>>('select vigil_critical_transition(?, ?, ?, ?::jsonb, ?::jsonb, ?, ?::jsonb) as result', [
-      tenantId, operationId, transition, JSON.stringify(actor), JSON.stringify(input), now, JSON.stringify(entries),
+      tenantId, operationId, transition, JSON.stringify(actor), JSON.stringify(input), now, JSON.stringify(journals.argument),
     ]);
     result = jsonOf(row.result);
   } catch (error) {
     throw refusalOf(error) ?? error;
   }
-  journal.adopt(appendedEvent(forTenant, result.tenant[0]));
-  journal.adopt(appendedEvent(forPlatform, result.platform[0]));
+  journals.adoptInto(journal, result);
   return readOperation(em, result.operation, tenantId);
 }
 

@@ -66,6 +66,11 @@ export function databaseUnavailable(error: unknown): boolean {
 }
 
 /** True when PostgreSQL cancelled a statement that ran past statement_timeout (57014, query_canceled). */
+/** A write in a read-only transaction (a support session's): 25006. */
+export function readOnlyTransaction(error: unknown): boolean {
+  return causes(error).some((e) => e.code === '25006');
+}
+
 export function statementTimedOut(error: unknown): boolean {
   return causes(error).some((e) => e.code === '57014');
 }

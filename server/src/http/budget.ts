@@ -12,5 +12,6 @@ export function spendOperation(services: Services, meta: RequestMeta, viewer: Vi
   const keys: BudgetKey[] = [{ kind: 'address', id: meta.ip ?? 'unknown' }];
   if (viewer?.kind === 'session') keys.push({ kind: 'session', id: viewer.session.id });
   if (viewer?.kind === 'api_key') keys.push({ kind: 'apiKey', id: viewer.apiKeyId });
+  if (viewer?.kind === 'support') keys.push({ kind: 'session', id: viewer.supportSessionId });
   return services.fairUse.take(keys);
 }

@@ -1,10 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { RequestMeta } from '../context.ts';
+import { SUPPORT_TOKEN_PREFIX } from '../support/support-access.ts';
 import { readCookies } from './cookies.ts';
 
-/** A session token or an API key, as a client presented it. Never from the URL (see credentialInUrl). */
+/** A session token, an API key or a support session's token, as a client presented it. Never from the URL (see credentialInUrl). */
 export interface PresentedCredential {
-  kind: 'session' | 'api_key';
+  kind: 'session' | 'api_key' | 'support';
   value: string;
   via: 'cookie' | 'header';
 }
@@ -23,7 +24,7 @@ interface Sources {
 function presentedIn(sources: Sources): PresentedCredential | null {
   if (typeof sources.authorization === 'string' && sources.authorization) {
     const value = /^Bearer\s+(\S+)\s*$/i.exec(sources.authorization)?.[1] ?? '';
-    return { kind: value.startsWith('vgl_') ? 'api_key' : 'session', value, via: 'header' };
+    return { kind: value.startsWith('vgl_') ? 'api_key' : value.startsWith(SUPPORT_TOKEN_PREFIX) ? 'support' : 'session', value, via: 'header' };
   }
   if (typeof sources.apiKey === 'string' && sources.apiKey) return { kind: 'api_key', value: sources.apiKey.trim(), via: 'header' };
   return sources.cookie ? { kind: 'session', value: sources.cookie, via: 'cookie' } : null;

@@ -5,10 +5,11 @@ import type { GraphQLError, GraphQLSchema } from 'graphql';
 import { type Plugin, createYoga, maskError } from 'graphql-yoga';
 import type { Context } from '../context.ts';
 import { journalDenials } from '../api-keys/denials.ts';
-import { databaseUnavailable, statementTimedOut } from '../db/connection-errors.ts';
+import { databaseUnavailable, readOnlyTransaction, statementTimedOut } from '../db/connection-errors.ts';
 import { ErrorCode, clientError, serviceUnavailable, timedOut } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Services } from '../services.ts';
+import { admitSupportOperation } from '../support/support-journal.ts';
 import type { PreparedRequest } from './prepare-request.ts';
 
 /** What the HTTP and WebSocket layers hand to yoga for each operation. */
@@ -38,8 +39,19 @@ export function createGraphQLServer(services: Services, schema: GraphQLSchema, a
     plugins: [
       useSubscriptionsOverWebSocketOnly(),
       { onExecutionResult: ({ context }) => journalDenials(context as unknown as Context) } satisfies Plugin,
+      useSupportJournal(),
     ],
   });
+}
+
+/** Support's every operation journalled, and its mutations refused, before it runs (support/support-journal.ts). */
+function useSupportJournal(): Plugin {
+  return {
+    async onExecute({ args, setResultAndStopExecution }) {
+      const refused = await admitSupportOperation(args.contextValue as unknown as Context, args.document, args.operationName);
+      if (refused) setResultAndStopExecution({ errors: [refused] });
+    },
+  };
 }
 
 /**
@@ -102,6 +114,7 @@ export function maskUnexpected<E>(error: E, log: Logger): E | GraphQLError {
     log.debug({ err: error }, 'database unavailable during a GraphQL operation');
     return serviceUnavailable();
   }
+  if (readOnlyTransaction(error)) return clientError(ErrorCode.FORBIDDEN, 'Support access is read-only.') as E | GraphQLError;
   if (statementTimedOut(error)) {
     log.warn({ err: error }, 'a statement ran past the statement timeout and was cancelled');
     return timedOut();

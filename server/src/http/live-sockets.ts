@@ -7,8 +7,15 @@ import { apiKeyDeadline, apiKeyViewer } from '../api-keys/authenticate.ts';
 import { databaseUnavailable } from '../db/connection-errors.ts';
 import type { Services } from '../services.ts';
 import { endExpiredSession, judgeSession } from '../sessions/session-judge.ts';
+import { supportSnapshot, supportViewer } from '../support/support-access.ts';
 
-export type Principal = { kind: 'session'; sessionId: string } | { kind: 'api_key'; apiKeyId: string };
+export type Principal = { kind: 'session'; sessionId: string } | { kind: 'api_key'; apiKeyId: string } | { kind: 'support'; supportSessionId: string };
+
+export function principalOf(viewer: Viewer): Principal {
+  if (viewer.kind === 'session') return { kind: 'session', sessionId: viewer.session.id };
+  if (viewer.kind === 'api_key') return { kind: 'api_key', apiKeyId: viewer.apiKeyId };
+  return { kind: 'support', supportSessionId: viewer.supportSessionId };
+}
 
 export interface LiveSocket {
   readonly tenantId: string;
@@ -102,6 +109,11 @@ export class LiveSockets {
    */
   async current(socket: LiveSocket): Promise<{ viewer: Viewer; deadline: Date | null } | null> {
     const now = this.services.clock.now();
+    if (socket.principal.kind === 'support') {
+      const found = await supportSnapshot(this.services, socket.principal.supportSessionId);
+      const viewer = found && found.tenant.id === socket.tenantId ? supportViewer(found, now) : null;
+      return viewer && { viewer, deadline: viewer.expiresAt };
+    }
     if (socket.principal.kind === 'api_key') {
       const found = await this.services.credentials.apiKey(socket.principal.apiKeyId);
       const viewer = found && found.tenant.id === socket.tenantId ? apiKeyViewer(found, now) : null;
@@ -143,5 +155,6 @@ function concerns(signal: AccessSignal, socket: LiveSocket): boolean {
   if (signal.everyone) return true;
   if (signal.userIds?.includes(socket.userId)) return true;
   const p = socket.principal;
+  if (p.kind === 'support') return false;
   return p.kind === 'session' ? Boolean(signal.sessionIds?.includes(p.sessionId)) : Boolean(signal.apiKeyIds?.includes(p.apiKeyId));
 }

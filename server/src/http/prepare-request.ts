@@ -4,6 +4,7 @@ import { authenticateApiKey } from '../api-keys/authenticate.ts';
 import type { RequestAuth, RequestMeta, SessionCookies } from '../context.ts';
 import type { Services } from '../services.ts';
 import { authenticateSession } from '../sessions/authenticate.ts';
+import { authenticateSupport } from '../support/support-access.ts';
 import { type ResponseHeaders, readCookies, sessionCookies } from './cookies.ts';
 import { httpCredential } from './credentials.ts';
 
@@ -65,6 +66,7 @@ export async function prepareHttpRequest(
   const anonymous = { meta, auth: { viewer: null, em: null }, cookies };
   if (!credential) return anonymous;
   if (credential.kind === 'api_key') return { meta, auth: await authenticateApiKey(services, credential.value, meta), cookies };
+  if (credential.kind === 'support') return { meta, auth: await authenticateSupport(services, credential.value), cookies };
   const result = await authenticateSession(services, credential.value, meta, { rotate: true, touch: true });
   if (result.clearToken && credential.via === 'cookie') cookies.clearSession();
   if (result.rotatedToken && result.viewer) {

@@ -11,10 +11,12 @@ import { databaseUnavailable } from '../db/connection-errors.ts';
 import { ErrorCode, clientError, rateLimited } from '../errors.ts';
 import type { Services } from '../services.ts';
 import { authenticateSession } from '../sessions/authenticate.ts';
+import { authenticateSupport } from '../support/support-access.ts';
+import { admitSupportOperation } from '../support/support-journal.ts';
 import { spendOperation } from './budget.ts';
 import { socketCredential } from './credentials.ts';
 import { type createGraphQLServer, withStableCode } from './graphql-server.ts';
-import type { LiveSocket, LiveSockets } from './live-sockets.ts';
+import { type LiveSocket, type LiveSockets, principalOf } from './live-sockets.ts';
 import { type LiveDelivery, type SubscriptionSink, maskResult, subscribeLive } from './live-subscriptions.ts';
 import { CREDENTIAL_IN_URL_MESSAGE, type TrustProxy, credentialInUrl, requestMeta } from './prepare-request.ts';
 import { SharedExecutions } from './shared-execution.ts';
@@ -145,6 +147,8 @@ async function operation(
   const contextValue = (await enveloped.contextFactory()) as unknown as Context;
   const errors = enveloped.validate(enveloped.schema, document);
   if (errors.length) return errors.map(withStableCode);
+  const refused = await admitSupportOperation(contextValue, document, payload.operationName);
+  if (refused) return [refused];
   return { schema: enveloped.schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
 }
 
@@ -199,11 +203,12 @@ async function authenticate(services: Services, state: SocketState, params: Reco
   const credential = socketCredential(state.request, params, state.meta);
   if (!credential) return null;
   if (credential.kind === 'api_key') return (await authenticateApiKey(services, credential.value, state.meta)).viewer;
+  if (credential.kind === 'support') return (await authenticateSupport(services, credential.value)).viewer;
   return (await authenticateSession(services, credential.value, state.meta, { rotate: false, touch: true })).viewer;
 }
 
 function liveSocket(viewer: Viewer, ws: WebSocket): LiveSocket {
-  const principal = viewer.kind === 'session' ? { kind: 'session' as const, sessionId: viewer.session.id } : { kind: 'api_key' as const, apiKeyId: viewer.apiKeyId };
+  const principal = principalOf(viewer);
   return {
     tenantId: viewer.tenantId,
     userId: viewer.user.id,

@@ -61,6 +61,29 @@ export async function createOperator(services: OperatorServices & Pick<Services,
   }
 }
 
+/** Lowering the cap refused: the seat is held (disable and remove its operator first), or a raise was asked. */
+export class SeatsNotLowered extends Error {}
+
+/**
+ * The cap, configurable downward only: seats above `seats` are removed from operator_slot, which vigil_ops may
+ * delete from but never insert into (only a migration could add a seat back, and its CHECK stops at two). A
+ * seat an operator holds stays: the foreign key refuses, and so does this, first, with a sentence.
+ */
+export async function lowerOperatorSeats(services: OperatorServices, seats: number): Promise<number[]> {
+  if (!Number.isInteger(seats) || seats < 1 || seats > 2) throw new SeatsNotLowered('Vigil has one or two operator seats: ask for 1.');
+  return asOperatorRole(services, SYSTEM_ORIGIN, null, async ({ em, journal }) => {
+    const current = await em.count(OperatorSlot, {});
+    if (seats > current) throw new SeatsNotLowered(`The cap is configurable downward only: Vigil has ${current} seat(s).`);
+    const removed = (await em.find(OperatorSlot, { slot: { $gt: seats } })).map((s) => s.slot);
+    const holders = await em.find(PlatformOperator, { slot: { $in: removed } }, { fields: ['email'] });
+    if (holders.length) throw new SeatsNotLowered(`Seat ${removed.join(', ')} is held by ${holders.map((h) => h.email).join(', ')}: that seat stays.`);
+    if (!removed.length) return [];
+    await em.nativeDelete(OperatorSlot, { slot: { $in: removed } });
+    await journal.record({ action: 'operator.seats_lowered', details: { seats, removed } });
+    return removed;
+  });
+}
+
 /** The other operator lets a pending one in (with a fresh proof, see the field); never oneself, never twice. */
 export async function approveOperator(work: OperatorWork, operatorId: string): Promise<PlatformOperator> {
   const approver = work.operator!.operator;

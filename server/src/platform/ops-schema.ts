@@ -1,5 +1,6 @@
 import { lexicographicSortSchema } from 'graphql';
 import './ops-critical.graphql.ts';
+import './ops-support.graphql.ts';
 import './ops.graphql.ts';
 import { opsBuilder } from './ops-builder.ts';
 

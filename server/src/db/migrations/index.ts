@@ -14,6 +14,8 @@ import { Migration20261202074708_critical_operations } from './Migration20261202
 import { Migration20261202080529_lockdown } from './Migration20261202080529_lockdown.ts';
 import { Migration20261202143000_purge } from './Migration20261202143000_purge.ts';
 import { Migration20261202144137_notifications } from './Migration20261202144137_notifications.ts';
+import { Migration20261202144333_support } from './Migration20261202144333_support.ts';
+import { Migration20261202150000_operator_seats } from './Migration20261202150000_operator_seats.ts';
 
 /** Committed migrations, applied in this order on start. */
-export const migrationsList = [Migration20261123122720_initial, Migration20261123235959_security, Migration20261124000000_password_reset, Migration20261125000000_open_session, Migration20261201000000_locator_role, Migration20261201000100_readiness, Migration20261201224659_access_change, Migration20261202000000_function_files, Migration20261202003319_tenant_references, Migration20261202010000_one_append_path, Migration20261202071040_step_up, Migration20261202072707_operators, Migration20261202074708_critical_operations, Migration20261202080529_lockdown, Migration20261202143000_purge, Migration20261202144137_notifications];
+export const migrationsList = [Migration20261123122720_initial, Migration20261123235959_security, Migration20261124000000_password_reset, Migration20261125000000_open_session, Migration20261201000000_locator_role, Migration20261201000100_readiness, Migration20261201224659_access_change, Migration20261202000000_function_files, Migration20261202003319_tenant_references, Migration20261202010000_one_append_path, Migration20261202071040_step_up, Migration20261202072707_operators, Migration20261202074708_critical_operations, Migration20261202080529_lockdown, Migration20261202143000_purge, Migration20261202144137_notifications, Migration20261202144333_support, Migration20261202150000_operator_seats];
