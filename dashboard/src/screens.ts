@@ -11,8 +11,8 @@ import Sessions from './sessions/Sessions.svelte';
 export interface Screen {
   path: string;
   label: string;
-  /** Shown only to holders of this permission. */
-  permission: string | null;
+  /** Shown only to holders of this permission (of any of these). */
+  permission: string | readonly string[] | null;
   component: Component;
 }
 
@@ -24,6 +24,6 @@ export const SCREENS: Screen[] = [
   { path: '/sessions', label: 'Sessions', permission: null, component: Sessions },
   { path: '/people', label: 'Employees & roles', permission: 'users.read', component: People },
   { path: '/api-keys', label: 'API keys', permission: 'api_keys.manage_own', component: ApiKeys },
-  { path: '/company', label: 'Company', permission: 'company.critical_operations', component: Company },
+  { path: '/company', label: 'Company', permission: ['company.critical_operations', 'company.support_access'], component: Company },
   { path: '/account', label: 'Account', permission: null, component: Account },
 ];

@@ -91,6 +91,17 @@ describe('FeedBuffer', () => {
     expect(seqs(buffer)).toEqual([6, 5, 4]);
   });
 
+  test('of a filtered stream: seqs the filter skipped are no gap, and duplicates are still dropped', () => {
+    const buffer = new FeedBuffer(10, 0, true);
+    buffer.reset([event(3), event(9)]);
+    expect(buffer.lastSeq).toBe(9);
+    expect(buffer.add(event(14))).toBe('added');
+    expect(buffer.add(event(14))).toBe('duplicate');
+    expect(buffer.add(event(12))).toBe('duplicate');
+    expect(buffer.add(event(20))).toBe('added');
+    expect(seqs(buffer)).toEqual([20, 14, 9, 3]);
+  });
+
   test('refuses a capacity that is not a positive integer', () => {
     expect(() => new FeedBuffer(0)).toThrow(RangeError);
   });

@@ -5,8 +5,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
+import type { CreatedOperator } from '../../server/src/platform/operators.ts';
 import { GraphQLClient } from '../support/client.ts';
 import { STRONG_PASSWORD, type SignedUp, signIn, signUpTenant } from '../support/factories.ts';
+import { nextOperatorCode } from '../support/operator-console.ts';
 import { type TestVigil, startVigil } from '../support/vigil.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -81,6 +83,32 @@ export async function proveItIsMe(page: Page, proof: { password?: string; code?:
   await dialog.waitFor();
   await dialog.getByLabel('Password').fill(proof.password ?? STRONG_PASSWORD);
   if (proof.code) await dialog.getByLabel(/Code from the app/).fill(proof.code);
+  await dialog.getByRole('button', { name: 'Confirm' }).click();
+  await dialog.waitFor({ state: 'hidden' });
+}
+
+/** Fills the operators' console's sign-in form (at /ops/) and submits it. */
+export async function fillOperatorSignIn(page: Page, operator: { email: string; password: string }, code: string): Promise<void> {
+  await page.getByLabel('Email').fill(operator.email);
+  await page.getByLabel('Password').fill(operator.password);
+  await page.getByLabel('Code from the authenticator app').fill(code);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** Signs the operator in to the console with the next code of their app, and waits for the console. */
+export async function operatorSignInThroughUi(page: Page, vigil: TestVigil, operator: CreatedOperator): Promise<void> {
+  await page.goto('/ops/');
+  await fillOperatorSignIn(page, operator, await nextOperatorCode(vigil, operator));
+  await page.getByRole('navigation', { name: 'Console' }).waitFor();
+}
+
+/** Answers the console's step-up dialog with the operator's password and a fresh code; `shot` names a screenshot of it. */
+export async function proveAsOperator(page: Page, vigil: TestVigil, operator: CreatedOperator, shot?: string): Promise<void> {
+  const dialog = page.getByRole('dialog', { name: 'Confirm it is you' });
+  await dialog.waitFor();
+  if (shot) await screenshot(page, shot);
+  await dialog.getByLabel('Password').fill(operator.password);
+  await dialog.getByLabel('Code from the app').fill(await nextOperatorCode(vigil, operator));
   await dialog.getByRole('button', { name: 'Confirm' }).click();
   await dialog.waitFor({ state: 'hidden' });
 }

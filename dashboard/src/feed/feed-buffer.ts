@@ -11,6 +11,8 @@ export type AddResult = 'added' | 'duplicate' | 'gap';
  * - seq === lastSeq + 1 is the next event;
  * - anything beyond is a gap and is refused, so lastSeq never skips an event: the caller resubscribes
  *   from lastSeq and the server replays what was missing, in order.
+ * A buffer of a filtered stream (`filtered`) takes any seq after lastSeq: the server skips what the filter
+ * leaves out, and still sends the rest in seq order, so there is no gap to see.
  */
 export class FeedBuffer {
   #events: AuditEvent[] = [];
@@ -19,6 +21,7 @@ export class FeedBuffer {
   constructor(
     readonly capacity: number,
     lastSeq = 0,
+    readonly filtered = false,
   ) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError('capacity must be a positive integer');
     this.#lastSeq = lastSeq;
@@ -51,7 +54,7 @@ export class FeedBuffer {
 
   add(event: AuditEvent): AddResult {
     if (event.seq <= this.#lastSeq) return 'duplicate';
-    if (event.seq !== this.#lastSeq + 1) return 'gap';
+    if (!this.filtered && event.seq !== this.#lastSeq + 1) return 'gap';
     this.#events.push(event);
     this.#lastSeq = event.seq;
     if (this.#events.length > this.capacity) this.#events.splice(0, this.#events.length - this.capacity);

@@ -1,9 +1,9 @@
 import type { Client } from 'graphql-ws';
 import { EVENT_FIELDS } from '../lib/audit.ts';
-import type { AuditEvent } from '../lib/types.ts';
+import type { AuditEvent, AuditFilter } from '../lib/types.ts';
 import type { FeedBuffer } from './feed-buffer.ts';
 
-export const FEED_SUBSCRIPTION = `subscription LiveFeed($afterSeq: SafeInt) { auditEvents(afterSeq: $afterSeq) { ${EVENT_FIELDS} } }`;
+export const FEED_SUBSCRIPTION = `subscription LiveFeed($afterSeq: SafeInt, $filter: AuditEventFilter) { auditEvents(afterSeq: $afterSeq, filter: $filter) { ${EVENT_FIELDS} } }`;
 
 export interface FollowHandlers {
   /** The buffer took new events. */
@@ -13,18 +13,19 @@ export interface FollowHandlers {
 }
 
 /**
- * Follows the whole tenant journal into `buffer` from `buffer.lastSeq` on; returns the function that stops.
+ * Follows the whole tenant journal into `buffer` from `buffer.lastSeq` on (or only the events matching
+ * `filter`, into a buffer made for a filtered stream); returns the function that stops.
  *
  * graphql-ws sends the subscribe message again after every reconnect, serialising the payload at that
  * moment: `variables` is a getter, so each resubscription asks the server to replay from the last seq
  * the buffer holds. Replayed events the buffer already has are dropped as duplicates. If the buffer
  * ever reports a gap, the subscription is restarted from lastSeq so the server fills it in order.
  */
-export function followJournal(client: Client, buffer: FeedBuffer, handlers: FollowHandlers): () => void {
+export function followJournal(client: Client, buffer: FeedBuffer, handlers: FollowHandlers, filter?: AuditFilter): () => void {
   const payload = {
     query: FEED_SUBSCRIPTION,
     get variables() {
-      return { afterSeq: buffer.lastSeq };
+      return filter ? { afterSeq: buffer.lastSeq, filter } : { afterSeq: buffer.lastSeq };
     },
   };
   let generation = 0;

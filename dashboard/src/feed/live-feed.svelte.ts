@@ -4,25 +4,36 @@ import { EVENT_FIELDS } from '../lib/audit.ts';
 import { fetchViewer } from '../lib/auth.ts';
 import { CLOSE_FORBIDDEN, type LinkState, createLiveClient, isCloseEvent } from '../lib/live.ts';
 import { SESSION_ENDED, endSession } from '../lib/session.svelte.ts';
-import type { AuditEvent } from '../lib/types.ts';
+import type { AuditEvent, AuditFilter } from '../lib/types.ts';
 import { FeedBuffer } from './feed-buffer.ts';
 import { followJournal } from './feed-stream.ts';
 
 /** Events kept in the browser; older ones are in the journal. */
 const CAPACITY = 500;
 // 50, not the documented maximum of 100: a page of 100 with these fields exceeds the server's query cost limit.
-const HISTORY = `query FeedHistory { auditEvents(first: 50) { edges { node { ${EVENT_FIELDS} } } } }`;
+const HISTORY = `query FeedHistory($filter: AuditEventFilter) { auditEvents(first: 50, filter: $filter) { edges { node { ${EVENT_FIELDS} } } } }`;
+const HEAD = 'query JournalHead { auditEvents(first: 1) { edges { node { seq } } } }';
+type Page<T> = { auditEvents: { edges: Array<{ node: T }> } };
 
-/** The live feed of one page visit: recent history, then every new event as it commits. */
+/**
+ * The live feed of one page visit: recent history, then every new event as it commits. With a filter
+ * (the Company screen's support accesses), both the history and the stream are only the matching events.
+ */
 export class LiveFeed {
   /** Newest first. */
   events = $state.raw<AuditEvent[]>([]);
   link = $state<LinkState>('connecting');
   problem = $state<string | null>(null);
-  #buffer = new FeedBuffer(CAPACITY);
+  #buffer: FeedBuffer;
   #client: Client | null = null;
   #stop = () => {};
   #running = false;
+  readonly filter: AuditFilter | undefined;
+
+  constructor(filter?: AuditFilter) {
+    this.filter = filter;
+    this.#buffer = new FeedBuffer(CAPACITY, 0, filter !== undefined);
+  }
 
   get lastSeq(): number {
     return this.#buffer.lastSeq;
@@ -36,8 +47,11 @@ export class LiveFeed {
     // A restart after a failure keeps the buffer and resumes from its last seq.
     if (this.#buffer.lastSeq === 0) {
       try {
-        const data = await gql<{ auditEvents: { edges: Array<{ node: AuditEvent }> } }>(HISTORY);
-        this.#buffer.reset(data.auditEvents.edges.map((edge) => edge.node));
+        // Filtered, the newest match may be far behind the journal's head: the stream resumes from the head,
+        // read first, so that nothing committed before the history is replayed and nothing after it is missed.
+        const head = this.filter ? ((await gql<Page<{ seq: number }>>(HEAD)).auditEvents.edges[0]?.node.seq ?? 0) : undefined;
+        const data = await gql<Page<AuditEvent>>(HISTORY, { filter: this.filter ?? null });
+        this.#buffer.reset(data.auditEvents.edges.map((edge) => edge.node), head);
         this.#refresh();
       } catch (failure) {
         if (this.#running) this.#fail(`The journal could not be read: ${describeError(failure)}`);
@@ -46,7 +60,7 @@ export class LiveFeed {
     }
     if (!this.#running) return;
     this.#client = createLiveClient((state) => (this.link = state));
-    this.#stop = followJournal(this.#client, this.#buffer, { onEvents: () => this.#refresh(), onEnd: (reason) => void this.#ended(reason) });
+    this.#stop = followJournal(this.#client, this.#buffer, { onEvents: () => this.#refresh(), onEnd: (reason) => void this.#ended(reason) }, this.filter);
   }
 
   stop(): void {

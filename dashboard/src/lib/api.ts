@@ -1,79 +1,14 @@
+import { graphqlClient } from './graphql.ts';
 import { SESSION_ENDED, endSession, session } from './session.svelte.ts';
-import { askForProof } from './step-up.svelte.ts';
 
-export interface FieldProblem {
-  field: string;
-  message: string;
-}
-
-/** A GraphQL error as Vigil sends it: a stable `code`, plus `fields`, `retryAfterSeconds` or `challenge` for some codes. */
-export class ApiError extends Error {
-  constructor(
-    message: string,
-    readonly code: string,
-    readonly extensions: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
-
-  get fields(): FieldProblem[] {
-    return (this.extensions.fields as FieldProblem[] | undefined) ?? [];
-  }
-}
-
-interface GraphQLBody<T> {
-  data?: T | null;
-  errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
-}
+export { ApiError, type FieldProblem, describeError } from './graphql.ts';
 
 /**
- * One GraphQL operation over HTTP. The session travels in its HttpOnly cookie (same-origin credentials);
- * the JSON content type is what the server's CSRF protection asks for. Resolves with `data`, or throws
- * an ApiError carrying the first error's code. UNAUTHENTICATED means the session is gone: the user is
- * sent back to sign-in. STEP_UP_REQUIRED opens the step-up dialog and, once proved, resends the request.
+ * The companies' GraphQL endpoint. UNAUTHENTICATED means the session is gone: the user is sent back to
+ * sign-in. STEP_UP_REQUIRED opens the step-up dialog and, once proved, resends the request.
  */
-export async function gql<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  try {
-    return await send<T>(query, variables);
-  } catch (error) {
-    // Nothing ran: once the user proved who they are, the very same request goes again.
-    if (error instanceof ApiError && error.code === 'STEP_UP_REQUIRED' && (await askForProof())) return send<T>(query, variables);
-    throw error;
-  }
-}
-
-async function send<T>(query: string, variables: Record<string, unknown>): Promise<T> {
-  let response: Response;
-  try {
-    response = await fetch('/graphql', {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ query, variables }),
-    });
-  } catch {
-    throw new ApiError('Vigil cannot be reached. Check the connection and try again.', 'NETWORK');
-  }
-  const body = (await response.json().catch(() => null)) as GraphQLBody<T> | null;
-  if (!body) throw new ApiError(`Vigil answered with HTTP ${response.status}.`, 'INTERNAL_SERVER_ERROR');
-  const first = body.errors?.[0];
-  if (first) {
-    const code = String(first.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
-    if (code === 'UNAUTHENTICATED') endSession(SESSION_ENDED);
-    throw new ApiError(first.message, code, first.extensions ?? {});
-  }
-  session.lastActivityAt = Date.now();
-  return body.data as T;
-}
-
-/** A sentence for the user about any failure. */
-export function describeError(error: unknown): string {
-  if (!(error instanceof ApiError)) return 'Something went wrong. Try again.';
-  if (error.code === 'STEP_UP_REQUIRED') return 'This needs you to confirm it is you. Nothing was changed.';
-  if (error.code === 'RATE_LIMITED') {
-    const seconds = Number(error.extensions.retryAfterSeconds ?? 0);
-    return seconds > 0 ? `Too many attempts. Try again in ${seconds} s.` : error.message;
-  }
-  const fields = error.fields.map((f) => f.message);
-  return fields.length ? `${error.message} ${fields.join(' ')}` : error.message;
-}
+export const gql = graphqlClient({
+  path: '/graphql',
+  onUnauthenticated: () => endSession(SESSION_ENDED),
+  onAnswer: () => (session.lastActivityAt = Date.now()),
+});

@@ -19,3 +19,10 @@ export function describeDevice(userAgent: string | null): string {
   const system = /(Windows|Mac OS X|Android|iPhone|iPad|Linux)/.exec(userAgent)?.[1]?.replace('Mac OS X', 'macOS');
   return system ? `${browser} on ${system}` : browser;
 }
+
+/** How long from one instant to the next, in the largest whole unit: "1 hour", "8 hours", "45 minutes". */
+export function formatSpan(fromIso: string, toIso: string): string {
+  const minutes = Math.round((Date.parse(toIso) - Date.parse(fromIso)) / 60_000);
+  const [count, unit] = minutes >= 60 && minutes % 60 === 0 ? [minutes / 60, 'hour'] : [minutes, 'minute'];
+  return `${count} ${unit}${count === 1 ? '' : 's'}`;
+}

@@ -29,8 +29,10 @@ export function endSession(notice: string | null): void {
   session.notice = notice;
 }
 
-export function can(permission: string): boolean {
-  return session.viewer?.permissions.includes(permission) ?? false;
+/** Whether the viewer holds the permission (any of them, for a list). */
+export function can(permission: string | readonly string[]): boolean {
+  const wanted = typeof permission === 'string' ? [permission] : permission;
+  return wanted.some((p) => session.viewer?.permissions.includes(p) ?? false);
 }
 
 export const SESSION_ENDED = 'Your session has ended: it expired or was ended from another place. Sign in again to continue.';

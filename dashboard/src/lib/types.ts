@@ -14,7 +14,7 @@ export interface AuditEvent {
   occurredAt: string;
   action: string;
   outcome: AuditOutcome;
-  actorType: 'USER' | 'API_KEY' | 'ANONYMOUS' | 'SYSTEM';
+  actorType: 'USER' | 'API_KEY' | 'ANONYMOUS' | 'SYSTEM' | 'OPERATOR';
   actorId: string | null;
   actor: Person | null;
   targetType: string | null;
