@@ -6,7 +6,7 @@
  * generated password and the TOTP secret once, on the terminal, or writes them to a new file readable by its
  * owner only (--secrets-file): never to a captured stdout (a CI log, docker logs, the system journal).
  * Exit code: 0 created, 1 refused (no free seat, email taken), 2 bad usage or configuration.
- * With the embedded database, stop Vigil first: its data directory has one user at a time.
+ * With the embedded database, stop Vigil first: its data directory has one user at a time (db/embedded-lock.ts).
  */
 import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import QRCode from 'qrcode';

@@ -4,7 +4,7 @@
  * may want one). Downward only: a free seat is removed for good (only a migration could add it back); a seat
  * an operator holds stays. Journalled in the platform journal.
  * Exit code: 0 lowered (or nothing to lower), 1 refused, 2 bad usage or configuration.
- * With the embedded database, stop Vigil first: its data directory has one user at a time.
+ * With the embedded database, stop Vigil first: its data directory has one user at a time (db/embedded-lock.ts).
  */
 import { parseArgs } from 'node:util';
 import { systemClock } from '../server/src/clock.ts';

@@ -20,6 +20,15 @@ try {
     });
   }
 } catch (error) {
-  console.error(error instanceof ConfigError ? error.message : error);
+  console.error(startupFailure(error));
   process.exit(1);
+}
+
+/** What a person starting Vigil must read: one sentence for what they can fix, the error itself otherwise. */
+function startupFailure(error: unknown): unknown {
+  if (error instanceof ConfigError) return error.message;
+  const { code, address, port } = error as { code?: string; address?: string; port?: number };
+  if (code === 'EADDRINUSE') return `${address}:${port} is in use (another Vigil, or another server): stop it, or set PORT to a free port.`;
+  if (code === 'EACCES' && port !== undefined) return `${address}:${port} may not be listened on by this user: set PORT above 1023.`;
+  return error;
 }

@@ -132,3 +132,24 @@ test('the cap goes down from the command line, never back up: the database itsel
     rmSync(otherHome, { recursive: true, force: true });
   }
 }, 120_000);
+
+test('the embedded database has one process at a time: the command line refuses while a Vigil holds it, and works once it stopped', async () => {
+  const ownHome = mkdtempSync(join(tmpdir(), 'vigil-embedded-lock-'));
+  const embedded: TestDatabase = { options: { dataDir: join(ownHome, 'data') }, ownerUrl: null, drop: async () => {} };
+  try {
+    const vigil: TestVigil = await startVigil({ database: embedded, env: { VIGIL_HOME: ownHome } });
+    let refused: Awaited<ReturnType<typeof run>>;
+    try {
+      refused = await run('scripts/operator-seats.ts', ['--seats', '1'], embedded, ownHome);
+    } finally {
+      await vigil.stop();
+    }
+    expect(refused.code).toBe(2);
+    expect(refused.err.trim()).toBe(`The embedded database ${join(ownHome, 'data')} is in use by process ${process.pid} (a running Vigil?): stop it first, or set DATABASE_URL to a PostgreSQL server.`);
+    const after = await run('scripts/operator-seats.ts', ['--seats', '1'], embedded, ownHome);
+    expect(after).toMatchObject({ code: 0 });
+    expect(existsSync(`${join(ownHome, 'data')}.lock`)).toBe(false);
+  } finally {
+    rmSync(ownHome, { recursive: true, force: true });
+  }
+}, 120_000);

@@ -46,6 +46,21 @@ function stop(child: ChildProcess): Promise<void> {
 }
 
 describe('npm start', () => {
+  test('a port already in use is one sentence that says what to do, not a stack trace', async () => {
+    const url = await startMain({ VIGIL_HOME: mkdtempSync(join(tmpdir(), 'vigil-port-')) });
+    const port = new URL(url).port;
+    const second = spawn('node_modules/.bin/node', ['server/start.mjs'], {
+      env: { PATH: process.env.PATH, PORT: port, HOST: '127.0.0.1', LOG_LEVEL: 'error', VIGIL_HOME: mkdtempSync(join(tmpdir(), 'vigil-port-')) },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    running.push(second);
+    let stderr = '';
+    second.stderr?.on('data', (chunk) => (stderr += String(chunk)));
+    const code = await new Promise<number | null>((resolve) => second.once('exit', resolve));
+    expect(code).toBe(1);
+    expect(stderr.trim()).toBe(`127.0.0.1:${port} is in use (another Vigil, or another server): stop it, or set PORT to a free port.`);
+  }, 90_000);
+
   test('without DATABASE_URL: serves GraphQL on the embedded database, whose data survives a restart', async () => {
     const home = mkdtempSync(join(tmpdir(), 'vigil-start-'));
     const env = { VIGIL_HOME: home, DASHBOARD_DIR: join(home, 'none') };

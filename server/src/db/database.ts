@@ -1,6 +1,7 @@
 import { MikroORM as PgliteORM } from '@mikro-orm/pglite';
 import { type EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { mkdirSync } from 'node:fs';
+import { lockDataDir } from './embedded-lock.ts';
 import type { Config } from '../config.ts';
 import { postgresConnectionFailure } from './connection-errors.ts';
 import { type PostgresTarget, postgresTarget } from './connection-url.ts';
@@ -64,10 +65,15 @@ export function databaseOptionsFrom(config: Config): DatabaseOptions {
 
 /** Opens the database, applies pending migrations as the owner, and returns the application's view of it. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  const { orm, opsOrm, transport } = options.databaseUrl
-    ? await openServer(options, options.databaseUrl)
-    : { orm: await openEmbedded(options), opsOrm: null, transport: 'embedded' as const };
-  const db = wrap(orm, opsOrm, transport);
+  const release = options.databaseUrl || options.dataDir.startsWith('memory:') ? () => {} : lockDataDir(options.dataDir);
+  let opened: Awaited<ReturnType<typeof openServer>> | { orm: PgliteORM; opsOrm: null; transport: 'embedded' };
+  try {
+    opened = options.databaseUrl ? await openServer(options, options.databaseUrl) : { orm: await openEmbedded(options), opsOrm: null, transport: 'embedded' as const };
+  } catch (error) {
+    release();
+    throw error;
+  }
+  const db = wrap(opened.orm, opened.opsOrm, opened.transport, release);
   try {
     await auditApplicationRole(db.unscoped());
   } catch (error) {
@@ -161,7 +167,7 @@ interface NativeClient {
   query(textOrConfig: string | { name: string; text: string; values: unknown[] }, values?: unknown[]): Promise<{ rows: unknown[] }>;
 }
 
-function wrap(orm: Orm, opsOrm: MikroORM | null, transport: Database['transport']): Database {
+function wrap(orm: Orm, opsOrm: MikroORM | null, transport: Database['transport'], release: () => void): Database {
   const embedded = transport === 'embedded';
   return {
     embedded,
@@ -184,7 +190,11 @@ function wrap(orm: Orm, opsOrm: MikroORM | null, transport: Database['transport'
             return work(em);
           }),
     close: async () => {
-      await Promise.all([orm.close(true), opsOrm?.close(true)]);
+      try {
+        await Promise.all([orm.close(true), opsOrm?.close(true)]);
+      } finally {
+        release();
+      }
     },
   };
 }
