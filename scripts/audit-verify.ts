@@ -17,7 +17,7 @@ import { isUuid } from '../server/src/tokens.ts';
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { tenant: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } } });
   const config = loadConfig();
-  const keys = loadServerKeys(config.secretsDir);
+  const keys = loadServerKeys(config);
   const db = await openDatabase(databaseOptionsFrom(config));
   try {
     const locators = new Locators(db);
@@ -30,7 +30,7 @@ async function main(): Promise<number> {
     }
     let intact = true;
     for (const tenantId of tenants as string[]) {
-      const trail = verifiedCheckpoints(config.checkpointsDir, keys.auditVerifyKey, tenantId);
+      const trail = verifiedCheckpoints(config.checkpointsDir, keys.auditVerifyKeys, tenantId);
       const range = { fromSeq: values.from ? Number(values.from) : null, toSeq: values.to ? Number(values.to) : null };
       const report = await verifyChain(db.forTenant(tenantId), trail, range);
       const checkpoint = report.lastCheckpoint ? `checkpoint seq ${report.lastCheckpoint.seq} at ${report.lastCheckpoint.time}` : 'no checkpoint yet';

@@ -47,7 +47,7 @@ async function main(): Promise<number> {
   const bus = createEventBus({ log, redisUrl: config.redisUrl, redisCaFile: config.redisCaFile, channelPrefix: config.redisChannelPrefix });
   try {
     const hasher = new PasswordHasher(config.passwordHash, 1);
-    const created = await createOperator({ db, clock: systemClock, bus, hasher, keys: loadServerKeys(config.secretsDir) }, { email: values.email, displayName: values.name });
+    const created = await createOperator({ db, clock: systemClock, bus, hasher, keys: loadServerKeys(config) }, { email: values.email, displayName: values.name });
     console.log(`Operator ${created.email} created in seat ${created.slot}.`);
     console.log(created.pending ? 'They can sign in once the other operator approves them in the console (/ops/).' : 'They can sign in at /ops/ now.');
     const secrets = [

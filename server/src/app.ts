@@ -85,7 +85,7 @@ async function startApp(config: Config, options: AppOptions) {
     locators: new Locators(db),
     credentials: new CredentialLookup(db),
     hasher: new PasswordHasher(config.passwordHash, config.passwordHashConcurrency, { threadpoolIsCap: config.threadpoolSize <= config.passwordHashConcurrency, load: eventLoop }),
-    keys: loadServerKeys(config.secretsDir),
+    keys: loadServerKeys(config),
     bus,
     fairUse,
     liveFeeds: new LiveFeeds(bus, gapReader(db)),

@@ -69,6 +69,10 @@ const EnvSchema = z.object({
   PROXY_TERMINATES_TLS: flag,
   ALLOWED_ORIGINS: csv.refine((origins) => !origins.some((o) => o.toLowerCase() === 'null'), 'the opaque origin "null" is never allowed'),
   TLS_CERT_FILE: z.string().optional(),
+  ENCRYPTION_KEYS: z.string().min(1).optional(),
+  ENCRYPTION_KEYS_FILE: z.string().min(1).optional(),
+  AUDIT_SIGNING_KEY_FILE: z.string().min(1).optional(),
+  AUDIT_VERIFY_KEYS_FILE: z.string().min(1).optional(),
   TLS_KEY_FILE: z.string().optional(),
   TLS_MIN_VERSION: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -98,6 +102,16 @@ export interface TlsConfig {
   readonly minVersion: 'TLSv1.2' | 'TLSv1.3';
 }
 
+export interface KeySettings {
+  /** `<id>:<32 bytes base64>[,…]`: the first encrypts, every one decrypts (rotation). ENCRYPTION_KEYS, or the file ENCRYPTION_KEYS_FILE. */
+  readonly encryptionKeys?: string;
+  readonly encryptionKeysFile?: string;
+  /** The Ed25519 key (PKCS#8 PEM) that signs checkpoints and purge receipts now. */
+  readonly signingKeyFile?: string;
+  /** Public keys (PEM, one after another) of signing keys retired by a rotation: what they signed still verifies. */
+  readonly verifyKeysFile?: string;
+}
+
 export interface Config {
   readonly production: boolean;
   readonly host: string;
@@ -115,6 +129,11 @@ export interface Config {
   readonly databaseCaFile?: string;
   readonly dataDir: string;
   readonly secretsDir: string;
+  /**
+   * The server's keys from settings, the same for every instance (server-keys.ts); what is absent is read
+   * from (or generated once in) secretsDir, the embedded default's convenience.
+   */
+  readonly keySettings: KeySettings;
   readonly checkpointsDir: string;
   readonly redisUrl?: string;
   /** CA that signs the Redis server's certificate (rediss://). */
@@ -166,6 +185,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.HTTP_REDIRECT_PORT !== undefined && !e.TLS_CERT_FILE) {
     throw new ConfigError('Invalid configuration: HTTP_REDIRECT_PORT redirects to HTTPS, so it needs TLS_CERT_FILE and TLS_KEY_FILE');
   }
+  if (e.ENCRYPTION_KEYS && e.ENCRYPTION_KEYS_FILE) {
+    throw new ConfigError('Invalid configuration: ENCRYPTION_KEYS and ENCRYPTION_KEYS_FILE are two ways to say the same: set one');
+  }
   if (e.SMTP_URL && !e.MAIL_FROM) {
     throw new ConfigError('Invalid configuration: SMTP_URL needs MAIL_FROM, the address notifications are sent from (e.g. "Vigil <security@example.com>")');
   }
@@ -185,6 +207,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseCaFile: e.DATABASE_CA_FILE,
     dataDir: resolve(e.VIGIL_DATA_DIR ?? `${home}/data`),
     secretsDir: `${home}/secrets`,
+    keySettings: Object.freeze({
+      encryptionKeys: e.ENCRYPTION_KEYS,
+      encryptionKeysFile: e.ENCRYPTION_KEYS_FILE,
+      signingKeyFile: e.AUDIT_SIGNING_KEY_FILE,
+      verifyKeysFile: e.AUDIT_VERIFY_KEYS_FILE,
+    }),
     checkpointsDir: `${home}/checkpoints`,
     redisUrl: e.REDIS_URL,
     redisCaFile: e.REDIS_CA_FILE,

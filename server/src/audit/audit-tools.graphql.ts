@@ -76,7 +76,7 @@ builder.queryFields((t) => ({
     args: { fromSeq: t.arg({ type: 'SafeInt' }), toSeq: t.arg({ type: 'SafeInt' }) },
     resolve: (_root, args, ctx) => {
       const viewer = viewerOf(ctx);
-      const trail = verifiedCheckpoints(ctx.services.config.checkpointsDir, ctx.services.keys.auditVerifyKey, viewer.tenantId);
+      const trail = verifiedCheckpoints(ctx.services.config.checkpointsDir, ctx.services.keys.auditVerifyKeys, viewer.tenantId);
       return verifyChain(ctx.services.db.forTenant(viewer.tenantId), trail, args);
     },
   }),

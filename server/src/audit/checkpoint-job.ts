@@ -15,7 +15,7 @@ export async function writeCheckpoints(services: Services, leaseSeconds: number)
     const head = await services.db.forTenant(tenantId).findOne(AuditEvent, {}, { orderBy: { seq: 'desc' }, fields: ['seq', 'hash'] });
     const last = readCheckpoints(services.config.checkpointsDir, tenantId).at(-1);
     if (!head || (last && last.seq >= head.seq)) continue;
-    appendCheckpoint(services.config.checkpointsDir, services.keys.auditSigningKey, { tenantId, seq: head.seq, hash: head.hash }, now);
+    appendCheckpoint(services.config.checkpointsDir, { key: services.keys.auditSigningKey, keyId: services.keys.auditSigningKeyId }, { tenantId, seq: head.seq, hash: head.hash }, now);
     written += 1;
   }
   return written;

@@ -14,13 +14,25 @@ export interface Checkpoint {
   hash: string;
   time: string;
   previousSignature: string | null;
+  /** The signing key's id (server-keys.ts, signingKeyId); absent in checkpoints from before keys rotated. */
+  keyId?: string;
   signature: string;
 }
+
+/** Who signs: the current key and its id. */
+export interface CheckpointSigner {
+  key: KeyObject;
+  keyId: string;
+}
+
+/** The public keys whose signatures count, by id (the current one and those retired by rotations), or one key. */
+export type CheckpointVerifier = KeyObject | ReadonlyMap<string, KeyObject>;
 
 type Unsigned = Omit<Checkpoint, 'signature'>;
 
 const fileOf = (dir: string, tenantId: string) => join(dir, `${tenantId}.jsonl`);
-const payload = (c: Unsigned) => Buffer.from(canonicalize({ tenantId: c.tenantId, seq: c.seq, hash: c.hash, time: c.time, previousSignature: c.previousSignature }) ?? '');
+const payload = (c: Unsigned) =>
+  Buffer.from(canonicalize({ tenantId: c.tenantId, seq: c.seq, hash: c.hash, time: c.time, previousSignature: c.previousSignature, ...(c.keyId ? { keyId: c.keyId } : {}) }) ?? '');
 
 export function readCheckpoints(dir: string, tenantId: string): Checkpoint[] {
   const file = fileOf(dir, tenantId);
@@ -36,11 +48,11 @@ export function dropCheckpoints(dir: string, tenantId: string): void {
   rmSync(fileOf(dir, tenantId), { force: true });
 }
 
-export function appendCheckpoint(dir: string, key: KeyObject, head: { tenantId: string; seq: number; hash: string }, time: Date): Checkpoint {
+export function appendCheckpoint(dir: string, signer: CheckpointSigner, head: { tenantId: string; seq: number; hash: string }, time: Date): Checkpoint {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const previous = readCheckpoints(dir, head.tenantId).at(-1) ?? null;
-  const unsigned: Unsigned = { ...head, time: time.toISOString(), previousSignature: previous?.signature ?? null };
-  const checkpoint = { ...unsigned, signature: sign(null, payload(unsigned), key).toString('base64') };
+  const unsigned: Unsigned = { ...head, time: time.toISOString(), previousSignature: previous?.signature ?? null, keyId: signer.keyId };
+  const checkpoint = { ...unsigned, signature: sign(null, payload(unsigned), signer.key).toString('base64') };
   appendFileSync(fileOf(dir, head.tenantId), `${JSON.stringify(checkpoint)}\n`, { mode: 0o600 });
   return checkpoint;
 }
@@ -52,16 +64,27 @@ export interface CheckpointTrail {
   problem: string | null;
 }
 
-export function verifiedCheckpoints(dir: string, key: KeyObject, tenantId: string): CheckpointTrail {
+export function verifiedCheckpoints(dir: string, verifier: CheckpointVerifier, tenantId: string): CheckpointTrail {
   const valid: Checkpoint[] = [];
   let previous: string | null = null;
   for (const checkpoint of readCheckpoints(dir, tenantId)) {
     if (checkpoint.tenantId !== tenantId || checkpoint.previousSignature !== previous) return { valid, problem: `checkpoint at seq ${checkpoint.seq} is out of sequence` };
-    if (!verify(null, payload(checkpoint), key, Buffer.from(checkpoint.signature, 'base64'))) {
+    const keys = keysFor(verifier, checkpoint.keyId);
+    if (!keys.length) return { valid, problem: `checkpoint at seq ${checkpoint.seq} is signed by key ${checkpoint.keyId}, which is not in the published set` };
+    if (!keys.some((key) => verify(null, payload(checkpoint), key, Buffer.from(checkpoint.signature, 'base64')))) {
       return { valid, problem: `checkpoint at seq ${checkpoint.seq} has a bad signature` };
     }
     valid.push(checkpoint);
     previous = checkpoint.signature;
   }
   return { valid, problem: null };
+}
+
+/** The keys a checkpoint may be signed by: the one its id names, or, for one from before ids, any that counts. */
+function keysFor(verifier: CheckpointVerifier, keyId: string | undefined): KeyObject[] {
+  if (!(verifier instanceof Map)) return [verifier as KeyObject];
+  const keys = verifier as ReadonlyMap<string, KeyObject>;
+  if (keyId === undefined) return [...keys.values()];
+  const key = keys.get(keyId);
+  return key ? [key] : [];
 }

@@ -47,7 +47,7 @@ export function receiptSignatureValid(receipt: PurgeReceipt, signature: string, 
 export async function purgeCompany(work: Work, operation: CriticalOperationView): Promise<'purged' | 'held'> {
   const { em, services, now } = work;
   const { tenantId, id: operationId } = operation;
-  const trail = verifiedCheckpoints(services.config.checkpointsDir, services.keys.auditVerifyKey, tenantId);
+  const trail = verifiedCheckpoints(services.config.checkpointsDir, services.keys.auditVerifyKeys, tenantId);
   const report = await verifyChain(em, trail);
   if (!report.ok || trail.problem) {
     await takeTransition(em, work.journal, {
@@ -63,7 +63,7 @@ export async function purgeCompany(work: Work, operation: CriticalOperationView)
   const entry = prepareEntry(PLATFORM_TENANT_ID, SYSTEM_ORIGIN, now, {
     action: 'critical_operation.purged',
     target: { type: 'critical_operation', id: operationId },
-    details: { kind: operation.kind, intentHash: operation.intentHash, tenantId, receipt, signature: signReceipt(receipt, services.keys.auditSigningKey) },
+    details: { kind: operation.kind, intentHash: operation.intentHash, tenantId, receipt, signature: signReceipt(receipt, services.keys.auditSigningKey), keyId: services.keys.auditSigningKeyId },
   });
   let result: { platform: AppendedRow[] };
   try {
