@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeKeySet } from '../../server/src/server-keys.ts';
 import { type ChildServer, freePort, startChildServer } from './child-server.ts';
 import type { BenchDatabase } from './database.ts';
 
@@ -34,6 +35,8 @@ export async function startVigil(database: BenchDatabase, passwordHashConcurrenc
     LOG_LEVEL: logLevel,
     VIGIL_HOME: home,
     DASHBOARD_DIR: join(home, 'no-dashboard'),
+    // Production starts only with its keys, given as a deployment gives them.
+    ...writeKeySet(join(home, 'keys')),
     PASSWORD_HASH_CONCURRENCY: String(passwordHashConcurrency),
     ...(database.url ? { DATABASE_URL: database.url } : {}),
     ...extra,

@@ -34,11 +34,18 @@ export function signingKeyId(key: KeyObject): string {
 
 /**
  * The keys from settings (ENCRYPTION_KEYS or its file, AUDIT_SIGNING_KEY_FILE, AUDIT_VERIFY_KEYS_FILE);
- * what is not set is read from the secrets directory, generated there on first start (mode 0600). A setting
- * that cannot be used stops the start with a sentence that never repeats a key.
+ * what is not set is read from the secrets directory, generated there on first start (mode 0600), except in
+ * production, which refuses to start without them. A setting that cannot be used stops the start with a
+ * sentence that never repeats a key.
  */
-export function loadServerKeys(source: Pick<Config, 'secretsDir' | 'keySettings'>): ServerKeys {
+export function loadServerKeys(source: Pick<Config, 'secretsDir' | 'keySettings' | 'production'>): ServerKeys {
   const { secretsDir, keySettings: settings } = source;
+  if (source.production && (!(settings.encryptionKeys || settings.encryptionKeysFile) || !settings.signingKeyFile)) {
+    // Keys generated per instance would differ between instances and die with a volume: production is given its keys.
+    throw new ConfigError(
+      'Refusing to start in production without the server\'s keys: set ENCRYPTION_KEYS_FILE (or ENCRYPTION_KEYS) and AUDIT_SIGNING_KEY_FILE, the same on every instance (npm run keys:generate -- <dir> writes a set)',
+    );
+  }
   const encryptionKeys = settings.encryptionKeys ?? (settings.encryptionKeysFile && readSetting('ENCRYPTION_KEYS_FILE', settings.encryptionKeysFile));
   const ring = encryptionKeys ? keyRing(encryptionKeys) : [[DEFAULT_KEY_ID, defaultEncryptionKey(secretsDir)] as const];
   const [currentId, currentKey] = ring[0];
@@ -129,4 +136,21 @@ function decrypt(keys: ReadonlyMap<string, Buffer>, ciphertext: string): string 
   const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
   decipher.setAuthTag(Buffer.from(tag, 'base64url'));
   return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
+}
+
+/**
+ * A deployment's key set in a directory: `encryption-keys` (one key, id k1), `audit-signing-key.pem` (Ed25519)
+ * and its public half `audit-verify-key.pem`; never over an existing file, secrets 0600. Returns the settings
+ * that name them (npm run keys:generate; the benchmarks' and tests' production instances).
+ */
+export function writeKeySet(dir: string): { ENCRYPTION_KEYS_FILE: string; AUDIT_SIGNING_KEY_FILE: string } {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const signing = generateKeyPairSync('ed25519');
+  const files: Array<[string, string, number]> = [
+    ['encryption-keys', `k1:${randomBytes(32).toString('base64')}\n`, 0o600],
+    ['audit-signing-key.pem', signing.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), 0o600],
+    ['audit-verify-key.pem', signing.publicKey.export({ type: 'spki', format: 'pem' }).toString(), 0o644],
+  ];
+  for (const [name, content, mode] of files) writeFileSync(join(dir, name), content, { flag: 'wx', mode });
+  return { ENCRYPTION_KEYS_FILE: join(dir, 'encryption-keys'), AUDIT_SIGNING_KEY_FILE: join(dir, 'audit-signing-key.pem') };
 }

@@ -1,4 +1,8 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { writeKeySet } from '../../server/src/server-keys.ts';
 import { errorCode } from '../support/client.ts';
 import { signUpTenant } from '../support/factories.ts';
 import { type TestVigil, startVigil } from '../support/vigil.ts';
@@ -7,7 +11,9 @@ let vigil: TestVigil;
 let production: TestVigil;
 beforeAll(async () => {
   // Production refuses plain HTTP: here TLS ends at a proxy on loopback, which says so in X-Forwarded-Proto.
-  [vigil, production] = await Promise.all([startVigil(), startVigil({ env: { NODE_ENV: 'production', TRUSTED_PROXIES: 'loopback', PROXY_TERMINATES_TLS: 'true' } })]);
+  // Production starts only with its keys, given as a deployment gives them.
+  const keys = writeKeySet(join(mkdtempSync(join(tmpdir(), 'vigil-hardening-')), 'keys'));
+  [vigil, production] = await Promise.all([startVigil(), startVigil({ env: { NODE_ENV: 'production', TRUSTED_PROXIES: 'loopback', PROXY_TERMINATES_TLS: 'true', ...keys } })]);
 });
 afterAll(async () => Promise.all([vigil?.stop(), production?.stop()]));
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { appendCheckpoint, verifiedCheckpoints } from '../../server/src/audit/checkpoints.ts';
 import { writeCheckpoints } from '../../server/src/audit/checkpoint-job.ts';
 import { loadConfig } from '../../server/src/config.ts';
-import { loadServerKeys, signingKeyId } from '../../server/src/server-keys.ts';
+import { loadServerKeys, signingKeyId, writeKeySet } from '../../server/src/server-keys.ts';
 import { STRONG_PASSWORD, bearerClient, signIn, signUpTenant } from '../support/factories.ts';
 import { type TestVigil, startVigil } from '../support/vigil.ts';
 
@@ -96,6 +96,17 @@ describe('rotation', () => {
     appendFileSync(join(dir, `${tenantId}.jsonl`), `${JSON.stringify(claimed)}\n`);
     expect(verifiedCheckpoints(dir, after.auditVerifyKeys, tenantId).problem).toMatch(/seq 9 has a bad signature/);
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('production refuses to start without its keys, instead of generating a set of its own', () => {
+    const home = mkdtempSync(join(tmpdir(), 'vigil-keys-p-'));
+    const production = { VIGIL_HOME: home, NODE_ENV: 'production', TRUSTED_PROXIES: 'loopback', PROXY_TERMINATES_TLS: 'true' };
+    expect(() => loadServerKeys(loadConfig(production))).toThrow(/^Refusing to start in production without the server's keys: set ENCRYPTION_KEYS_FILE .* and AUDIT_SIGNING_KEY_FILE/);
+    expect(() => loadServerKeys(loadConfig({ ...production, ENCRYPTION_KEYS_FILE: SETTINGS.ENCRYPTION_KEYS_FILE }))).toThrow(/Refusing to start in production/);
+    expect(existsSync(join(home, 'secrets', 'encryption.key'))).toBe(false);
+    expect(loadServerKeys(loadConfig({ ...production, ...writeKeySet(join(home, 'keys')) })).auditVerifyKeys.size).toBe(1);
+    expect(() => writeKeySet(join(home, 'keys'))).toThrow(/EEXIST/);
+    rmSync(home, { recursive: true, force: true });
   });
 
   test('a key setting that cannot be used stops the start with a sentence that never shows the key', () => {
