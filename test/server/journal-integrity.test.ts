@@ -6,7 +6,10 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { writeCheckpoints } from '../../server/src/audit/checkpoint-job.ts';
 import { functionDefinition } from '../../server/src/db/functions.ts';
-import { APP_ROLE } from '../../server/src/db/tenancy.ts';
+import { APP_ROLE, PLATFORM_TENANT_ID } from '../../server/src/db/tenancy.ts';
+import { SYSTEM_ORIGIN } from '../../server/src/audit/journal.ts';
+import { asOperatorRole } from '../../server/src/platform/operator-work.ts';
+import { platformJournal } from '../../server/src/platform/ops-reads.ts';
 import { freshDatabase } from '../support/database.ts';
 import { GENESIS_HASH } from '../../server/src/audit/chain.ts';
 import { chainedFieldsOf, referenceChainHash } from '../support/chain.ts';
@@ -190,6 +193,28 @@ describe('tamper evidence', () => {
   test('verification needs audit.read', async () => {
     const result = await vigil.client().request(VERIFY);
     expect(result.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('rollback detection', () => {
+  test('a journal found behind its last signed checkpoint raises journal.rollback_detected once, with the missing range, in its journal and the platform journal', async () => {
+    const { owner } = await journalWithCheckpoint();
+    const head = Number((await asOwner(vigil, (q) => q<{ seq: string }>('select max(seq) as seq from audit_event where tenant_id = $1', [owner.tenantId])))[0].seq);
+    // What an asynchronous failover loses: the tail the old primary had committed and the checkpoint signed.
+    await tamper('delete from audit_event where tenant_id = $1 and seq > $2', [owner.tenantId, head - 3]);
+    for (let round = 0; round < 2; round += 1) {
+      await releaseCheckpointLease();
+      await writeCheckpoints(vigil.services, 60);
+    }
+    const reports = await asOwner(vigil, (q) =>
+      q<{ tenant_id: string; details: Record<string, unknown>; outcome: string }>("select tenant_id, details, outcome from audit_event where action = 'journal.rollback_detected' and details->>'tenantId' = $1 order by tenant_id", [owner.tenantId]),
+    );
+    expect(reports.map((r) => r.tenant_id).sort()).toEqual([PLATFORM_TENANT_ID, owner.tenantId].sort());
+    for (const report of reports) {
+      expect(report).toMatchObject({ outcome: 'failure', details: { missingFromSeq: head - 2, missingToSeq: head, checkpointSeq: head } });
+    }
+    const platform = await asOperatorRole(vigil.services, SYSTEM_ORIGIN, null, ({ em }) => platformJournal(em, null, 200));
+    expect(platform.filter((e) => e.action === 'journal.rollback_detected' && e.details.tenantId === owner.tenantId)).toHaveLength(1);
   });
 });
 

@@ -2,11 +2,17 @@ import { PLATFORM_TENANT_ID } from '../db/tenancy.ts';
 import { claimLease } from '../jobs/lease.ts';
 import type { Services } from '../services.ts';
 import { AuditEvent } from './audit-event.entity.ts';
-import { appendCheckpoint, readCheckpoints } from './checkpoints.ts';
+import { type Checkpoint, appendCheckpoint, readCheckpoints } from './checkpoints.ts';
+import { SYSTEM_ORIGIN } from './journal.ts';
+import { inTenantTransaction } from '../unit-of-work.ts';
 
 export const CHECKPOINT_JOB = 'audit_checkpoint';
 
-/** Signs the head of every journal that moved since its last checkpoint; one instance per lease. */
+/**
+ * Signs the head of every journal that moved since its last checkpoint; one instance per lease. A journal
+ * found behind its last checkpoint lost what was signed (an asynchronous failover, a restore of an older
+ * copy): that is reported once, in its own journal and the platform journal, with the missing seq range.
+ */
 export async function writeCheckpoints(services: Services, leaseSeconds: number): Promise<number> {
   const now = services.clock.now();
   if (!(await claimLease(services.db.unscoped(), CHECKPOINT_JOB, now, leaseSeconds))) return 0;
@@ -14,9 +20,23 @@ export async function writeCheckpoints(services: Services, leaseSeconds: number)
   for (const tenantId of [PLATFORM_TENANT_ID, ...(await services.locators.allTenantIds())]) {
     const head = await services.db.forTenant(tenantId).findOne(AuditEvent, {}, { orderBy: { seq: 'desc' }, fields: ['seq', 'hash'] });
     const last = readCheckpoints(services.config.checkpointsDir, tenantId).at(-1);
+    if (last && (head?.seq ?? 0) < last.seq) await reportRollback(services, tenantId, head?.seq ?? 0, last);
     if (!head || (last && last.seq >= head.seq)) continue;
     appendCheckpoint(services.config.checkpointsDir, { key: services.keys.auditSigningKey, keyId: services.keys.auditSigningKeyId }, { tenantId, seq: head.seq, hash: head.hash }, now);
     written += 1;
   }
   return written;
+}
+
+const ROLLBACK = 'journal.rollback_detected';
+
+async function reportRollback(services: Services, tenantId: string, headSeq: number, last: Checkpoint): Promise<void> {
+  const reported = await services.db.forTenant(tenantId).find(AuditEvent, { action: ROLLBACK }, { fields: ['details'] });
+  if (reported.some((event) => (event.details as { checkpointSeq?: number }).checkpointSeq === last.seq)) return;
+  const details = { tenantId, missingFromSeq: headSeq + 1, missingToSeq: last.seq, checkpointSeq: last.seq, checkpointTime: last.time };
+  const record = (journalOf: string) =>
+    inTenantTransaction(services, { tenantId: journalOf, origin: SYSTEM_ORIGIN, viewer: null }, ({ journal }) => journal.record({ action: ROLLBACK, outcome: 'failure', details }));
+  // Recorded in the company's journal first: that row is what says it was reported.
+  if (tenantId !== PLATFORM_TENANT_ID) await record(tenantId);
+  await record(PLATFORM_TENANT_ID);
 }
