@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { SessionViewer, Viewer } from './access/viewer.ts';
 import type { AuditOrigin } from './audit/journal.ts';
 import { ErrorCode, clientError } from './errors.ts';
+import type { IdempotencyClaim } from './idempotency/idempotency.ts';
 import type { Services } from './services.ts';
 
 /** Where a request comes from, as far as Vigil can trust it. */
@@ -13,6 +14,8 @@ export interface RequestMeta {
   secure: boolean;
   /** The known-device cookie, if the browser sent one. */
   deviceToken: string | null;
+  /** The Idempotency-Key header, as sent (idempotency/). */
+  idempotencyKey?: string | null;
 }
 
 /** The caller a credential stands for, and the EntityManager of their tenant for this request. */
@@ -48,6 +51,8 @@ export interface Context {
   cookies: SessionCookies | null;
   /** Fields refused to this operation's caller, journalled when the operation ends (API keys). */
   denials: string[];
+  /** A mutation sent with an Idempotency-Key: its one transaction claims the key (unit-of-work.ts). */
+  idempotency?: IdempotencyClaim | null;
 }
 
 /** Who acts before a session exists: the user proving who they are (or nobody yet), from the request's address. */
@@ -57,13 +62,14 @@ export function signInOrigin(meta: RequestMeta, userId: string | null): AuditOri
 
 const ACTOR_TYPES = { session: 'user', api_key: 'api_key', support: 'operator' } as const;
 
-export function auditOrigin(ctx: Pick<Context, 'meta' | 'viewer'>): AuditOrigin {
+export function auditOrigin(ctx: Pick<Context, 'meta' | 'viewer'> & { idempotency?: IdempotencyClaim | null }): AuditOrigin {
   const viewer = ctx.viewer;
   return {
     actorType: viewer ? ACTOR_TYPES[viewer.kind] : 'anonymous',
     actorId: viewer ? viewer.user.id : null,
     apiKeyId: viewer?.kind === 'api_key' ? viewer.apiKeyId : null,
     sessionId: viewer?.kind === 'session' ? viewer.session.id : null,
+    idempotencyKey: ctx.idempotency?.key ?? null,
     ip: ctx.meta.ip,
     userAgent: ctx.meta.userAgent,
   };

@@ -16,6 +16,7 @@ import { KnownDevice } from './sessions/known-device.entity.ts';
 import { RetiredSessionSecret, Session } from './sessions/session.entity.ts';
 import { SignInThrottle } from './sessions/sign-in-throttle.entity.ts';
 import { SupportGrant, SupportSession } from './support/support-grant.entity.ts';
+import { IdempotentRequest } from './idempotency/idempotent-request.entity.ts';
 import { Tenant } from './tenants/tenant.entity.ts';
 import { User } from './users/user.entity.ts';
 
@@ -45,4 +46,5 @@ export const entities = [
   TenantSummary,
   SupportGrant,
   SupportSession,
+  IdempotentRequest,
 ];

@@ -1,3 +1,4 @@
+import { type IdempotencyClaim, claimKey } from './idempotency/idempotency.ts';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
 import { type AccessSignal, publishAccessSignal, recordAccessChanges } from './access/access-signals.ts';
@@ -72,12 +73,21 @@ export function publishCommitted(services: Pick<Services, 'bus'>, committed: { e
 
 /** How a resolver (or a route) runs a rule: as its caller, in one transaction of the caller's tenant. */
 export function asViewer<I, T>(
-  ctx: Pick<Context, 'services' | 'meta' | 'viewer'> & { em?: EntityManager | null },
+  ctx: Pick<Context, 'services' | 'meta' | 'viewer'> & { em?: EntityManager | null; idempotency?: IdempotencyClaim | null },
   rule: (work: ViewerWork, input: I) => Promise<T>,
   input: I,
   { requestEm = false }: { requestEm?: boolean } = {},
 ): Promise<T> {
   const viewer = viewerOf(ctx);
   const em = requestEm && ctx.em ? ctx.em : undefined;
-  return inTenantTransaction(ctx.services, { tenantId: viewer.tenantId, origin: auditOrigin(ctx), viewer, em }, (work) => rule(work, input));
+  const claim = ctx.idempotency && !ctx.idempotency.claimed ? ctx.idempotency : null;
+  const run = inTenantTransaction(ctx.services, { tenantId: viewer.tenantId, origin: auditOrigin(ctx), viewer, em }, async (work) => {
+    if (claim) await claimKey(work.em, viewer.tenantId, claim, work.now);
+    return rule(work, input);
+  });
+  if (!claim) return run;
+  return run.then((result) => {
+    claim.claimed = true;
+    return result;
+  });
 }

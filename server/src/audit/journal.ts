@@ -13,6 +13,8 @@ export interface AuditOrigin {
   actorId: string | null;
   /** Set when the actor used an API key; recorded in the event's details. */
   apiKeyId?: string | null;
+  /** The mutation's Idempotency-Key, recorded in the event's details: a retry is seen to be one. */
+  idempotencyKey?: string | null;
   sessionId: string | null;
   ip: string | null;
   userAgent: string | null;
@@ -124,7 +126,11 @@ export function prepareEntry(tenantId: string, origin: AuditOrigin, now: Date, e
     ip: storableText(origin.ip),
     userAgent: storableText(origin.userAgent),
     sessionId: origin.sessionId,
-    details: jsonSafe(origin.apiKeyId && !entry.actor ? { ...entry.details, apiKeyId: origin.apiKeyId } : (entry.details ?? {})),
+    details: jsonSafe({
+      ...(entry.details ?? {}),
+      ...(origin.apiKeyId && !entry.actor ? { apiKeyId: origin.apiKeyId } : {}),
+      ...(origin.idempotencyKey ? { idempotencyKey: origin.idempotencyKey } : {}),
+    }),
   };
   return { fields, ...canonicalAroundSeq(fields) };
 }

@@ -1,12 +1,13 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
-import type { GraphQLError, GraphQLSchema } from 'graphql';
+import { type ExecutionResult, GraphQLError, type GraphQLSchema, getOperationAST } from 'graphql';
 import { type Plugin, createYoga, maskError } from 'graphql-yoga';
 import type { Context } from '../context.ts';
 import { journalDenials } from '../api-keys/denials.ts';
 import { databaseUnavailable, readOnlyTransaction, statementTimedOut } from '../db/connection-errors.ts';
-import { ErrorCode, clientError, serviceUnavailable, timedOut } from '../errors.ts';
+import { ErrorCode, badInput, clientError, serviceUnavailable, timedOut } from '../errors.ts';
+import { idempotencyClaim, isIdempotencyKey, replayOf, storeAnswer } from '../idempotency/idempotency.ts';
 import type { Logger } from '../logger.ts';
 import type { Services } from '../services.ts';
 import { admitSupportOperation } from '../support/support-journal.ts';
@@ -40,9 +41,42 @@ export function createGraphQLServer(services: Services, schema: GraphQLSchema, a
       useSubscriptionsOverWebSocketOnly(),
       { onExecutionResult: ({ context }) => journalDenials(context as unknown as Context) } satisfies Plugin,
       useSupportJournal(),
+      useIdempotencyKeys(services),
     ],
   });
 }
+
+/**
+ * Idempotency-Key on a signed-in caller's mutation (idempotency/): a retry of the same request gets the first
+ * answer and writes nothing; the key is claimed in the mutation's own transaction, its answer stored after.
+ */
+function useIdempotencyKeys(services: Services): Plugin {
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      const ctx = args.contextValue as unknown as Context;
+      const key = ctx.meta.idempotencyKey;
+      if (!key || !ctx.viewer || getOperationAST(args.document, args.operationName)?.operation !== 'mutation') return;
+      if (!isIdempotencyKey(key)) {
+        setResultAndStopExecution({ errors: [badInput([{ field: 'Idempotency-Key', message: 'Use 1 to 200 visible ASCII characters, such as a UUID.' }])] });
+        return;
+      }
+      const { tenantId } = ctx.viewer;
+      const claim = idempotencyClaim(ctx.viewer, key, { document: args.document, operationName: args.operationName, variables: args.variableValues });
+      return replayOf(services, tenantId, claim).then((replay) => {
+        if (replay instanceof GraphQLError) return setResultAndStopExecution({ errors: [replay] });
+        if (replay) return setResultAndStopExecution(replay.response as ExecutionResult);
+        ctx.idempotency = claim;
+        return {
+          onExecuteDone: ({ result }: { result: unknown }) => {
+            if (claim.claimed && isExecutionResult(result)) return storeAnswer(services, tenantId, claim, JSON.parse(JSON.stringify(result)) as Record<string, unknown>);
+          },
+        };
+      });
+    },
+  };
+}
+
+const isExecutionResult = (value: unknown): value is ExecutionResult => typeof value === 'object' && value !== null && !(Symbol.asyncIterator in value);
 
 /** Support's every operation journalled, and its mutations refused, before it runs (support/support-journal.ts). */
 function useSupportJournal(): Plugin {

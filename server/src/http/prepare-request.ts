@@ -34,6 +34,7 @@ export function requestMeta(req: IncomingMessage, trust: TrustProxy, tls: boolea
     userAgent: req.headers['user-agent']?.slice(0, 512) ?? null,
     secure,
     deviceToken: readCookies(req.headers.cookie, secure).device,
+    idempotencyKey: typeof req.headers['idempotency-key'] === 'string' ? req.headers['idempotency-key'] : null,
   };
 }
 

@@ -17,7 +17,7 @@ AS $function$
         v_deleted bigint;
         v_platform_rows jsonb;
         -- Children before parents (the foreign keys), the journal before the users it names.
-        v_tables text[] := array['support_session', 'support_grant', 'retired_session_secret', 'session', 'sign_in_challenge', 'recovery_code', 'known_device',
+        v_tables text[] := array['idempotent_request', 'support_session', 'support_grant', 'retired_session_secret', 'session', 'sign_in_challenge', 'recovery_code', 'known_device',
           'password_reset', 'invitation', 'api_key', 'audit_export', 'access_change', 'notification_cursor', 'audit_event', 'app_user', 'role'];
       begin
         perform set_config('app.tenant_id', p_tenant::text, true);
