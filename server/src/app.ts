@@ -26,6 +26,7 @@ import { exportRoute } from './http/export-route.ts';
 import { OPS_ENDPOINT, opsRoute } from './http/ops-route.ts';
 import { every } from './jobs/lease.ts';
 import { startNotifications } from './notifications/notifier.ts';
+import { pruneIdempotencyKeys } from './idempotency/idempotency.ts';
 import { loadServerKeys } from './server-keys.ts';
 import { LiveFeeds, gapReader } from './audit/live-feeds.ts';
 import type { Services } from './services.ts';
@@ -163,6 +164,7 @@ function startJobs(services: Services): () => void {
     every(checkpoints, () => writeCheckpoints(services, Math.max(1, checkpoints - 5)), failed('audit checkpoints')),
     // No lease: each operation is taken under its row lock, so instances running this at once do each one once.
     every(config.criticalOperationsIntervalSeconds, () => runDueCriticalOperations(services), failed('critical operations')),
+    every(3600, () => pruneIdempotencyKeys(services, 3500), failed('idempotency keys')),
     startNotifications(services, failed('notifications')),
   ];
   return () => stops.forEach((stop) => stop());

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { pruneIdempotencyKeys } from '../../server/src/idempotency/idempotency.ts';
 import { type GraphQLClient, errorCode } from '../support/client.ts';
 import { bearerClient, signUpTenant } from '../support/factories.ts';
 import { asOwner, auditRows } from '../support/owner-sql.ts';
@@ -69,6 +70,25 @@ describe('Idempotency-Key on mutations', () => {
     expect(errorCode(retried)).toBe('CONFLICT');
     expect(retried.errors![0].message).toMatch(/applied already/);
     expect(await rolesNamed(o.tenantId, 'Lost answer')).toBe(1);
+  });
+
+  test('after a day the key and its answer are pruned, by one instance, and nothing else', async () => {
+    const o = await owner();
+    const client = withKey(o.client, randomUUID());
+    await client.ok(CREATE_ROLE, { n: 'Kept a day' });
+    const keys = async () => Number((await asOwner(vigil, (q) => q<{ n: string }>('select count(*) as n from idempotent_request where tenant_id = $1', [o.tenantId])))[0].n);
+    expect(await keys()).toBe(1);
+    const prune = async () => {
+      await asOwner(vigil, (q) => q("update scheduled_job set leased_until = null where name = 'idempotency_prune'"));
+      return pruneIdempotencyKeys(vigil.services, 60);
+    };
+    vigil.clock.advance(23 * 3600);
+    await prune();
+    expect(await keys()).toBe(1);
+    vigil.clock.advance(2 * 3600);
+    expect(await prune()).toBeGreaterThanOrEqual(1);
+    expect(await keys()).toBe(0);
+    expect(await rolesNamed(o.tenantId, 'Kept a day')).toBe(1);
   });
 
   test('keys are per caller and per company; a failed mutation claims nothing; a malformed key is refused', async () => {

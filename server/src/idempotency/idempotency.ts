@@ -4,6 +4,7 @@ import { type DocumentNode, type GraphQLError, print } from 'graphql';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Viewer } from '../access/viewer.ts';
 import { ErrorCode, clientError } from '../errors.ts';
+import { claimLease } from '../jobs/lease.ts';
 import type { Services } from '../services.ts';
 import { IdempotentRequest } from './idempotent-request.entity.ts';
 
@@ -56,4 +57,20 @@ export async function claimKey(em: EntityManager, tenantId: string, claim: Idemp
 /** After the mutation committed: its answer, for the retries. */
 export async function storeAnswer(services: Services, tenantId: string, claim: IdempotencyClaim, response: Record<string, unknown>): Promise<void> {
   await services.db.forTenant(tenantId).nativeUpdate(IdempotentRequest, { principal: claim.principal, key: claim.key, response: null }, { response });
+}
+
+/** How long a key and its answer are kept: a day, as Stripe keeps them; a retry after that runs again. */
+export const IDEMPOTENCY_RETENTION_SECONDS = 24 * 3600;
+export const IDEMPOTENCY_PRUNE_JOB = 'idempotency_prune';
+
+/** Drops the keys older than the retention, company by company; one instance per lease. */
+export async function pruneIdempotencyKeys(services: Services, leaseSeconds: number): Promise<number> {
+  const now = services.clock.now();
+  if (!(await claimLease(services.db.unscoped(), IDEMPOTENCY_PRUNE_JOB, now, leaseSeconds))) return 0;
+  const before = new Date(now.getTime() - IDEMPOTENCY_RETENTION_SECONDS * 1000);
+  let pruned = 0;
+  for (const tenantId of await services.locators.allTenantIds()) {
+    pruned += await services.db.forTenant(tenantId).nativeDelete(IdempotentRequest, { createdAt: { $lt: before } });
+  }
+  return pruned;
 }

@@ -20,7 +20,7 @@ export class Migration20261202160317_idempotency extends Migration {
     this.addSql(`alter table "idempotent_request" force row level security;`);
     this.addSql(`create policy "idempotent_request_tenant_isolation" on "idempotent_request" using (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid) with check (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid);`);
 
-    for (const statement of tenantTableAccess('idempotent_request', { app: ['select', 'insert', 'update'] })) this.addSql(statement);
+    for (const statement of tenantTableAccess('idempotent_request', { app: ['select', 'insert', 'update', 'delete'] })) this.addSql(statement);
     this.addSql('grant select (tenant_id), delete on idempotent_request to vigil_locator;');
     for (const statement of asLocatorMember([functionDefinition('vigil_purge_tenant')])) this.addSql(statement);
   }
