@@ -85,9 +85,9 @@ function capturingLogger() {
 }
 
 describe('what notifies', () => {
-  test("every company-side critical operation step, the support grant's use and break-glass, and lockdown: marked once, in the vocabulary", () => {
+  test("every company-side critical operation step, the support grant's use and break-glass, lockdown and a journal rollback: marked once, in the vocabulary", () => {
     const expected = actionsWhere((m) => !m.platformOnly).filter(
-      (a) => a.startsWith('critical_operation.') || ['support.granted', 'support.revoked', 'support.access', 'support.break_glass', 'incident.lockdown'].includes(a),
+      (a) => a.startsWith('critical_operation.') || ['support.granted', 'support.revoked', 'support.access', 'support.break_glass', 'incident.lockdown', 'journal.rollback_detected'].includes(a),
     );
     expect([...NOTIFYING_ACTIONS].sort()).toEqual(expected.sort());
     expect((AUDIT_ACTIONS['support.access'] as { notify?: unknown }).notify).toBe('first_per_grant');
@@ -158,6 +158,16 @@ describe('mail to owners and administrators', () => {
     const changeToken = refused.errors![0].extensions!.resetToken as string;
     const reset = (await c.client.ok('mutation($id: ID!) { resetUserPassword(userId: $id) { token } }', { id: c.admin.userId })).resetUserPassword.token as string;
     for (const m of smtp.mails) for (const secret of [reset, changeToken, c.employee.token, c.admin.token]) expect(m.raw).not.toContain(secret);
+  });
+
+  test('a journal rollback mails the lost range', async () => {
+    const c = await company();
+    await journalled(c.tenantId, [{ action: 'journal.rollback_detected', outcome: 'failure', details: { tenantId: c.tenantId, missingFromSeq: 8, missingToSeq: 11, checkpointSeq: 11 } }]);
+    const [mail] = await mailsOfAction(c, 'journal.rollback_detected');
+    expect(mail.subject).toBe('[Vigil] Journal rollback detected');
+    expect(mail.envelopeTo.sort()).toEqual([c.email, c.admin.email].sort());
+    expect(mail.text).toMatch(/Lost: +entries #8 to #11 of the journal/);
+    expect(mail.text).toContain('The signed checkpoint shows these entries existed');
   });
 
   test('support: a grant, the first access under each grant (not every access), a revocation, a break-glass; typed text stays on its line and out of the headers', async () => {

@@ -69,7 +69,7 @@ export const AUDIT_ACTIONS = {
   'audit.exported': { description: 'The journal was exported.' },
   'audit.stream_opened': { description: 'A live journal or session-event stream was opened.' },
   'user.password_change_required': { description: 'A sign-in with the right password was asked to set a new one first (after a lockdown).' },
-  'journal.rollback_detected': { description: 'The journal was found behind its last signed checkpoint: the events of the missing range were lost (a failover, a restore).', alert: true },
+  'journal.rollback_detected': { description: 'The journal was found behind its last signed checkpoint: the events of the missing range were lost (a failover, a restore).', alert: true, notify: true },
   'incident.lockdown': { description: 'Sessions ended, keys revoked and new passwords required at once: a lockdown of a user or the company.', alert: true, notify: true },
   'critical_operation.requested': { description: "The owner asked for the company's deletion or its ownership transfer.", alert: true, notify: true },
   'critical_operation.verified': { description: 'A platform operator checked the request out of band (call-back, ticket).', alert: true, notify: true },

@@ -49,6 +49,7 @@ export function composeNotice(facts: NoticeFacts): Notice {
     ['Case', textDetail(event.details.caseReference)],
     ['Until', dateDetail(event.details.expiresAt)],
     ['Access', listDetail(event.details.scopes)],
+    ['Lost', lostRange(event.details)],
   ];
   const width = Math.max(...lines.filter(([, value]) => value).map(([label]) => label.length)) + 2;
   const text = [
@@ -82,8 +83,15 @@ function lockdownLines(facts: NoticeFacts): Array<[string, string | null]> {
   ];
 }
 
+/** A rollback's missing entries, as the numbers the journal showed them. */
+function lostRange(details: Record<string, unknown>): string | null {
+  const { missingFromSeq: from, missingToSeq: to } = details;
+  return typeof from === 'number' && typeof to === 'number' ? `entries #${from} to #${to} of the journal` : null;
+}
+
 function advice(facts: NoticeFacts): string {
   const { operation, event } = facts;
+  if (event.action === 'journal.rollback_detected') return "The signed checkpoint shows these entries existed: the journal lost them (a failover or a restore). Vigil's operators see it in the platform journal.";
   if (operation && OPEN_STATES.includes(operation.state)) return "If this wasn't you, or you do not want it, cancel it on the Company screen of the Vigil dashboard.";
   if (event.action.startsWith('support.') && event.action !== 'support.revoked') return 'Support access is read-only and journalled request by request; the Company screen of the Vigil dashboard shows it live and revokes a grant.';
   if (event.action === 'incident.lockdown') return 'Everyone in it must set a new password at their next sign-in. The incident report and the sign-in history are on the Vigil dashboard.';
