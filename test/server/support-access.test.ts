@@ -74,6 +74,7 @@ describe('support works under the grant, read-only', () => {
     const g = await granted(['JOURNAL']);
     expect(g.opened.grant).toMatchObject({ id: g.grant.id, scopes: ['journal'] });
     expect(g.opened.token).toMatch(/^vsp_/);
+    expect(new Date(g.opened.expiresAt).getTime()).toBe(new Date(g.grant.expiresAt).getTime()); // 8 hours: the grant's end and a session's longest
     const watching = liveClient(vigil.url, { token: g.token });
     const feed = collect<{ auditEvents: { action: string; actorType: string; actorId: string; details: any } }>(watching, FEED);
     await feed.until((items) => items.some((i) => i.auditEvents.action === 'audit.stream_opened'));
@@ -193,7 +194,11 @@ describe('break-glass', () => {
     expect(unseen).toEqual([{ id: asked.id, justification: 'active_security_incident', caseReference: 'INC-9' }]);
     expect((await c.admin.client.ok('{ breakGlassUnseen { id } }')).breakGlassUnseen).toEqual([]);
     await owner.ok('mutation($id: ID!) { acknowledgeBreakGlass(id: $id) }', { id: asked.id });
+    await owner.ok('mutation($id: ID!) { acknowledgeBreakGlass(id: $id) }', { id: asked.id });
     expect((await owner.ok('{ breakGlassUnseen { id } }')).breakGlassUnseen).toEqual([]);
+    expect((await auditRows(vigil, c.tenantId)).filter((r) => r.action === 'support.break_glass_acknowledged')).toHaveLength(1);
+    // The session ends with the break-glass, never after it.
+    expect(new Date(session.expiresAt).getTime()).toBe(new Date(opened.expiresAt).getTime());
     vigil.clock.advance(3600);
     expect(errorCode(await support.request('{ users { id } }'))).toBe('UNAUTHENTICATED');
   });

@@ -85,6 +85,7 @@ export const AUDIT_ACTIONS = {
   'support.granted': { description: 'An owner granted platform support time-boxed, scoped, read-only access.', alert: true, notify: true },
   'support.revoked': { description: 'An owner revoked a support grant before its end.', alert: true, notify: true },
   'support.access': { description: 'A platform operator read something of the company under a support grant or a break-glass.', notify: 'first_per_grant' },
+  'support.break_glass_acknowledged': { description: 'The owner acknowledged a break-glass shown at sign-in.' },
   'support.break_glass': { description: 'Both platform operators opened emergency read-only access to the company without its grant.', alert: true, notify: true },
   'operator.created': { description: 'A platform operator was created from the server\'s command line.', platformOnly: true },
   'operator.approved': { description: 'A platform operator approved the other one, who may now sign in.', platformOnly: true },

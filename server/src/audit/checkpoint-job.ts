@@ -32,7 +32,8 @@ const ROLLBACK = 'journal.rollback_detected';
 
 async function reportRollback(services: Services, tenantId: string, headSeq: number, last: Checkpoint): Promise<void> {
   const reported = await services.db.forTenant(tenantId).find(AuditEvent, { action: ROLLBACK }, { fields: ['details'] });
-  if (reported.some((event) => (event.details as { checkpointSeq?: number }).checkpointSeq === last.seq)) return;
+  const same = (details: unknown) => (details as { tenantId?: string }).tenantId === tenantId && (details as { checkpointSeq?: number }).checkpointSeq === last.seq;
+  if (reported.some((event) => same(event.details))) return;
   const details = { tenantId, missingFromSeq: headSeq + 1, missingToSeq: last.seq, checkpointSeq: last.seq, checkpointTime: last.time };
   const record = (journalOf: string) =>
     inTenantTransaction(services, { tenantId: journalOf, origin: SYSTEM_ORIGIN, viewer: null }, ({ journal }) => journal.record({ action: ROLLBACK, outcome: 'failure', details }));

@@ -55,34 +55,35 @@ export async function openSupportSession(work: OperatorWork, grantId: unknown): 
   const grant = await grantInForce(work, parseInput(Id, grantId));
   const sessionId = randomUUID();
   const { token, secretHash } = mintSupportToken(sessionId);
-  const opened = await step(work, grant.tenantId, 'session', { id: grant.id, sessionId, secretHash }, {
+  const opened = await step(work, grant, 'session', { id: grant.id, sessionId, secretHash }, {
     action: 'support.access',
     target: { type: 'support_grant', id: grant.id },
     details: { operatorId: operatorIdOf(work), grantId: grant.id, caseReference: grant.caseReference, operation: { type: 'open_session', name: null, fields: [] } },
   });
-  const expiresAt = new Date(Math.min(opened.expiresAt.getTime(), work.now.getTime() + 8 * 3600_000));
-  return { token, expiresAt, grant: opened };
+  return { token, expiresAt: opened.sessionExpiresAt!, grant: opened.grant };
 }
 
 /** One operator asks to open a company without its grant; the other must approve (approveBreakGlass) within the hour. */
 export async function requestBreakGlass(work: OperatorWork, input: unknown): Promise<GrantReview> {
   const { tenantId, justification, caseReference, reason } = parseInput(BreakGlassSchema, input);
   const id = randomUUID();
-  return step(work, tenantId, 'break_glass', { id, justification, caseReference, reason, scopes: SUPPORT_SCOPES }, {
+  const { grant } = await step(work, { tenantId, tenantName: null }, 'break_glass', { id, justification, caseReference, reason, scopes: SUPPORT_SCOPES }, {
     action: 'support.break_glass',
     target: { type: 'support_grant', id },
     details: { step: 'requested', justification, caseReference, reason },
   });
+  return grant;
 }
 
 /** The second operator opens it: read-only access to the company for at most an hour, shown to its owner at their next sign-in. */
 export async function approveBreakGlass(work: OperatorWork, grantId: unknown): Promise<GrantReview> {
   const grant = await grantInForce(work, parseInput(Id, grantId));
-  return step(work, grant.tenantId, 'approve_break_glass', { id: grant.id }, {
+  const approved = await step(work, grant, 'approve_break_glass', { id: grant.id }, {
     action: 'support.break_glass',
     target: { type: 'support_grant', id: grant.id },
     details: { step: 'opened', justification: grant.justification, caseReference: grant.caseReference, requestedBy: grant.requestedByOperator },
   });
+  return approved.grant;
 }
 
 async function grantInForce(work: OperatorWork, id: string): Promise<GrantReview> {
@@ -91,10 +92,20 @@ async function grantInForce(work: OperatorWork, id: string): Promise<GrantReview
   return grant;
 }
 
-/** One call of vigil_support_open, journalled in the company's journal and the platform journal. */
-async function step(work: OperatorWork, tenantId: string, name: 'session' | 'break_glass' | 'approve_break_glass', input: Record<string, unknown>, entry: AuditEntry): Promise<GrantReview> {
+/**
+ * One call of vigil_support_open, journalled in the company's journal and the platform journal: the grant as
+ * it now stands (named by the company's name the caller knows, else read), and a new session's end.
+ */
+async function step(
+  work: OperatorWork,
+  company: { tenantId: string; tenantName: string | null },
+  name: 'session' | 'break_glass' | 'approve_break_glass',
+  input: Record<string, unknown>,
+  entry: AuditEntry,
+): Promise<{ grant: GrantReview; sessionExpiresAt: Date | null }> {
+  const { tenantId } = company;
   const journals = bothJournals(tenantId, work.journal.origin, work.now, entry);
-  let result: { grant: Record<string, unknown>; tenant: AppendedRow[]; platform: AppendedRow[] };
+  let result: { grant: Record<string, unknown>; sessionExpiresAt: string | null; tenant: AppendedRow[]; platform: AppendedRow[] };
   try {
     const [row] = await work.em.execute<Array<{ result: unknown }>>('select vigil_support_open(?, ?, ?, ?::jsonb, ?, ?::jsonb) as result', [
       tenantId, name, operatorIdOf(work), JSON.stringify(input), work.now, JSON.stringify(journals.argument),
@@ -104,8 +115,8 @@ async function step(work: OperatorWork, tenantId: string, name: 'session' | 'bre
     throw refusalOf(error) ?? error;
   }
   journals.adoptInto(work.journal, result);
-  const tenantName = (await grantsInForce(work.em, work.now)).find((g) => g.tenantId === tenantId)?.tenantName ?? '';
-  return reviewOf({ ...result.grant, tenant_name: tenantName });
+  const tenantName = company.tenantName ?? (await grantsInForce(work.em, work.now)).find((g) => g.tenantId === tenantId)?.tenantName ?? '';
+  return { grant: reviewOf({ ...result.grant, tenant_name: tenantName }), sessionExpiresAt: result.sessionExpiresAt ? new Date(result.sessionExpiresAt) : null };
 }
 
 const operatorIdOf = (work: OperatorWork) => work.operator!.operator.id;

@@ -65,8 +65,10 @@ export async function acknowledgeBreakGlass(work: ViewerWork, id: string): Promi
   if (!viewer.isOwner) throw forbidden('Only the owner acknowledges a break-glass.');
   const grant = isUuid(id) ? await work.em.findOne(SupportGrant, { id, kind: 'break_glass' }) : null;
   if (!grant) throw notFound();
-  grant.ownerShownAt ??= work.now;
+  if (grant.ownerShownAt) return true;
+  grant.ownerShownAt = work.now;
   await work.em.flush();
+  await work.journal.record({ action: 'support.break_glass_acknowledged', target: { type: 'support_grant', id: grant.id }, details: { caseReference: grant.caseReference } });
   return true;
 }
 

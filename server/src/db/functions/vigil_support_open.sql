@@ -12,6 +12,7 @@ AS $function$
       declare
         v_grant support_grant;
         v_id uuid := (p_input->>'id')::uuid;
+        v_session_expires timestamp with time zone;
         v_tenant_rows jsonb;
         v_platform_rows jsonb;
       begin
@@ -47,8 +48,9 @@ AS $function$
             if v_grant.approved_at is null then
               raise exception 'The break-glass waits for the second operator.' using errcode = 'VG001';
             end if;
+            v_session_expires := least(v_grant.expires_at, p_now + interval '8 hours');
             insert into support_session (id, tenant_id, grant_id, operator_id, secret_hash, created_at, expires_at)
-              values ((p_input->>'sessionId')::uuid, p_tenant, v_id, p_operator, p_input->>'secretHash', p_now, least(v_grant.expires_at, p_now + interval '8 hours'));
+              values ((p_input->>'sessionId')::uuid, p_tenant, v_id, p_operator, p_input->>'secretHash', p_now, v_session_expires);
           else
             raise exception 'Unknown step %.', p_step using errcode = 'VG001';
           end if;
@@ -57,5 +59,5 @@ AS $function$
         select coalesce(jsonb_agg(to_jsonb(a)), '[]'::jsonb) into v_tenant_rows from vigil_append_audit(p_tenant, p_entries->'tenant') a;
         select coalesce(jsonb_agg(to_jsonb(a)), '[]'::jsonb) into v_platform_rows
           from vigil_append_audit('00000000-0000-0000-0000-000000000000'::uuid, p_entries->'platform') a;
-        return jsonb_build_object('grant', to_jsonb(v_grant), 'tenant', v_tenant_rows, 'platform', v_platform_rows);
+        return jsonb_build_object('grant', to_jsonb(v_grant), 'sessionExpiresAt', v_session_expires, 'tenant', v_tenant_rows, 'platform', v_platform_rows);
       end $function$
