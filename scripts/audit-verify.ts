@@ -6,13 +6,13 @@
 import { parseArgs } from 'node:util';
 import { verifiedCheckpoints } from '../server/src/audit/checkpoints.ts';
 import { verifyChain } from '../server/src/audit/verify.ts';
-import { ConfigError } from '../server/src/config-error.ts';
 import { loadConfig } from '../server/src/config.ts';
 import { databaseOptionsFrom, openDatabase } from '../server/src/db/database.ts';
 import { Locators } from '../server/src/db/locators.ts';
 import { PLATFORM_TENANT_ID } from '../server/src/db/tenancy.ts';
 import { loadServerKeys } from '../server/src/server-keys.ts';
 import { isUuid } from '../server/src/tokens.ts';
+import { exitWith } from './exit-with.ts';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { tenant: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } } });
@@ -44,10 +44,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : error);
-    process.exit(2);
-  },
-);
+exitWith(main());

@@ -8,12 +8,12 @@
  */
 import { parseArgs } from 'node:util';
 import { systemClock } from '../server/src/clock.ts';
-import { ConfigError } from '../server/src/config-error.ts';
 import { loadConfig } from '../server/src/config.ts';
 import { databaseOptionsFrom, openDatabase } from '../server/src/db/database.ts';
 import { createEventBus } from '../server/src/event-bus.ts';
 import { createLogger } from '../server/src/logger.ts';
 import { SeatsNotLowered, lowerOperatorSeats } from '../server/src/platform/operators.ts';
+import { exitWith } from './exit-with.ts';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { seats: { type: 'string' } } });
@@ -39,10 +39,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : `Vigil could not lower the seats (${(error as Error).name}).`);
-    process.exit(2);
-  },
-);
+exitWith(main(), (error) => `Vigil could not lower the seats (${(error as Error).name}).`);

@@ -26,6 +26,7 @@ import { exportRoute } from './http/export-route.ts';
 import { OPS_ENDPOINT, opsRoute } from './http/ops-route.ts';
 import { every } from './jobs/lease.ts';
 import { startNotifications } from './notifications/notifier.ts';
+import { runBackupSchedule } from './backups/schedule.ts';
 import { pruneIdempotencyKeys } from './idempotency/idempotency.ts';
 import { loadServerKeys } from './server-keys.ts';
 import { LiveFeeds, gapReader } from './audit/live-feeds.ts';
@@ -71,7 +72,7 @@ async function startApp(config: Config, options: AppOptions) {
   const log = options.logger ?? createLogger(config.logLevel);
   const redisReachable = config.redisUrl ? await probeRedis(config.redisUrl, config.redisCaFile) : false;
   if (config.redisUrl && !redisReachable) log.warn('Redis unreachable at start');
-  const db = options.sharedDatabase ?? (await openDatabase({ ...databaseOptionsFrom(config), ...options.database }));
+  const db = options.sharedDatabase ?? (await openDatabase({ ...databaseOptionsFrom(config), log, ...options.database }));
   const bus = createEventBus({ log, redisUrl: config.redisUrl, redisCaFile: config.redisCaFile, channelPrefix: config.redisChannelPrefix });
   const budgetRedis = config.redisUrl ? createRedisClient(config.redisUrl, config.redisCaFile) : null;
   // Reachable: serve once connected, so that the first requests count in the shared budget already.
@@ -115,7 +116,7 @@ async function startApp(config: Config, options: AppOptions) {
   const liveSockets = new LiveSockets(services, config.accessChangePollMs);
   const webSockets = attachWebSockets(services, httpServer, yoga, liveSockets, { path: '/graphql', trust, tls, requireTls, allowedOrigins: origins });
   log.info({ url, embeddedDatabase: db.embedded }, 'Vigil is listening');
-  const stopJobs = options.jobs === false ? () => {} : startJobs(services);
+  const stopJobs = options.jobs === false || !config.backgroundJobs ? () => {} : startJobs(services);
   return {
     url,
     redirectUrl: redirect ? urlOf('http', config.host, (redirect.address() as AddressInfo).port) : null,
@@ -166,6 +167,8 @@ function startJobs(services: Services): () => void {
     every(config.criticalOperationsIntervalSeconds, () => runDueCriticalOperations(services), failed('critical operations')),
     every(3600, () => pruneIdempotencyKeys(services, 3500), failed('idempotency keys')),
     startNotifications(services, failed('notifications')),
+    // Not at start: a copy and its drill are the heaviest job, and a restart loop must not take one each time.
+    every(600, () => runBackupSchedule(services), failed('backups'), 600),
   ];
   return () => stops.forEach((stop) => stop());
 }

@@ -94,6 +94,13 @@ const EnvSchema = z.object({
   FAIR_USE_ADDRESS: bucket('100/1000'),
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(15_000),
   DASHBOARD_DIR: z.string().default('dashboard/dist'),
+  BACKGROUND_JOBS: z.enum(['true', 'false']).default('true'),
+  BACKUP_MODE: z.enum(['auto', 'off']).default('auto'),
+  BACKUP_DIR: z.string().min(1).optional(),
+  BACKUP_PASSPHRASE_FILE: z.string().min(1).optional(),
+  BACKUP_INTERVAL_HOURS: z.coerce.number().positive().default(24),
+  BACKUP_DRILL_INTERVAL_HOURS: z.coerce.number().positive().default(24),
+  BACKUP_RETENTION_DAYS: positiveInt(14),
 });
 
 export interface TlsConfig {
@@ -110,6 +117,19 @@ export interface KeySettings {
   readonly signingKeyFile?: string;
   /** Public keys (PEM, one after another) of signing keys retired by a rotation: what they signed still verifies. */
   readonly verifyKeysFile?: string;
+}
+
+export interface BackupSettings {
+  /** `auto`: the embedded database copies itself on the schedule; `off`: no schedule (the commands still work). */
+  readonly mode: 'auto' | 'off';
+  /** Where the embedded database's copies go. */
+  readonly dir: string;
+  /** The passphrase the copies are encrypted with, kept apart from the database and the copies; generated in secretsDir when absent. */
+  readonly passphraseFile?: string;
+  readonly intervalHours: number;
+  readonly drillIntervalHours: number;
+  /** Copies older than this are deleted after a new one is written; the latest is always kept. */
+  readonly retentionDays: number;
 }
 
 export interface Config {
@@ -169,6 +189,9 @@ export interface Config {
   /** The application's statements are cancelled past this (0: never); migrations are not. */
   readonly statementTimeoutMs: number;
   readonly dashboardDir: string;
+  /** False on a Vigil the restore drill starts on a restored copy: it must not back up, mail or sign checkpoints. */
+  readonly backgroundJobs: boolean;
+  readonly backup: BackupSettings;
 }
 
 /** The only reader of process.env: everything else receives a frozen Config. */
@@ -236,6 +259,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     fairUse: Object.freeze({ session: e.FAIR_USE_SESSION, apiKey: e.FAIR_USE_API_KEY, address: e.FAIR_USE_ADDRESS }),
     statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
     dashboardDir: resolve(e.DASHBOARD_DIR),
+    backgroundJobs: e.BACKGROUND_JOBS === 'true',
+    backup: Object.freeze({
+      mode: e.BACKUP_MODE,
+      dir: resolve(e.BACKUP_DIR ?? `${home}/backups`),
+      passphraseFile: e.BACKUP_PASSPHRASE_FILE,
+      intervalHours: e.BACKUP_INTERVAL_HOURS,
+      drillIntervalHours: e.BACKUP_DRILL_INTERVAL_HOURS,
+      retentionDays: e.BACKUP_RETENTION_DAYS,
+    }),
   });
   const [problem] = encryptedHopProblems(config);
   if (problem) throw new ConfigError(problem);

@@ -79,8 +79,13 @@ export async function purgeCompany(work: Work, operation: CriticalOperationView)
 }
 
 /** The company's rows, table by table, as its own transaction sees them (row-level security keys each count). */
-async function countRows(work: Work): Promise<PurgeReceipt['counts']> {
+function countRows(work: Work): Promise<PurgeReceipt['counts']> {
+  return tenantRowCounts(work.em);
+}
+
+/** A company's rows, table by table, in the tenant transaction of `em` (also what a backup's manifest counts). */
+export async function tenantRowCounts(em: Pick<Work['em'], 'execute'>): Promise<PurgeReceipt['counts']> {
   const columns = PURGED_TABLES.map((table) => `(select count(*) from ${table})::int as ${table}`).join(', ');
-  const [counts] = await work.em.execute<Array<PurgeReceipt['counts']>>(`select ${columns}`);
+  const [counts] = await em.execute<Array<PurgeReceipt['counts']>>(`select ${columns}`);
   return counts;
 }

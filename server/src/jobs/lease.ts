@@ -15,10 +15,10 @@ export async function claimLease(em: EntityManager, job: string, now: Date, leas
   return claimed === 1;
 }
 
-/** Runs `work` shortly after start and then every intervalSeconds; errors are reported, never thrown into the timer. */
-export function every(intervalSeconds: number, work: () => Promise<unknown>, onError: (error: unknown) => void): () => void {
+/** Runs `work` shortly after start (or firstAfterSeconds) and then every intervalSeconds; errors are reported, never thrown into the timer. */
+export function every(intervalSeconds: number, work: () => Promise<unknown>, onError: (error: unknown) => void, firstAfterSeconds = 1): () => void {
   const run = () => void work().catch(onError);
-  const first = setTimeout(run, 1000);
+  const first = setTimeout(run, firstAfterSeconds * 1000);
   const timer = setInterval(run, intervalSeconds * 1000);
   first.unref();
   timer.unref();
