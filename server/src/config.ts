@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { FairUseRules } from './access/fair-use.ts';
 import { ConfigError } from './config-error.ts';
 import { encryptedHopProblems } from './config-hops.ts';
+import { postgresHostUrls } from './db/connection-url.ts';
 
 /** OWASP Password Storage floor for argon2id; configuration may only raise it. */
 export const ARGON2_FLOOR = { memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
@@ -27,6 +28,15 @@ const bucket = (fallback: string) =>
       }
       return { ratePerSecond: Number(match[1]), burst: Number(match[2]) };
     });
+
+/**
+ * A PostgreSQL URL, or libpq's list of hosts (`postgres://user@h1:5432,h2:5433/db`: the primary is found
+ * among them, db/primary.ts). Each host must make a URL on its own; a single host is judged as before.
+ */
+const postgresUrl = z
+  .string()
+  .optional()
+  .refine((value) => value === undefined || postgresHostUrls(value).every((one) => z.url().safeParse(one).success), 'Invalid URL: use postgres://user@host[:port][,host2[:port]…]/database');
 
 const flag = z.enum(['true', 'false', '1', '0']).optional().transform((value) => value === 'true' || value === '1');
 
@@ -55,8 +65,8 @@ const EnvSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65_535).default(4000),
   HTTP_REDIRECT_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
-  DATABASE_URL: z.string().url().optional(),
-  APP_DATABASE_URL: z.string().url().optional(),
+  DATABASE_URL: postgresUrl,
+  APP_DATABASE_URL: postgresUrl,
   APP_DATABASE_PASSWORD: z.string().min(1).optional(),
   OPS_DATABASE_PASSWORD: z.string().min(1).optional(),
   DATABASE_CA_FILE: z.string().min(1).optional(),

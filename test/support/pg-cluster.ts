@@ -20,6 +20,15 @@ export interface PostgresClusterOptions {
   hostSslOnly?: boolean;
   /** ssl_min_protocol_version; TLSv1.2 unless given. */
   minTlsVersion?: 'TLSv1.2' | 'TLSv1.3';
+  /** postgresql.conf settings over this file's defaults (synchronous_commit, synchronous_standby_names…). */
+  settings?: Record<string, string | number>;
+  /** pg_hba also lets streaming replication in (pg_basebackup, a standby's walreceiver). */
+  replication?: boolean;
+  /**
+   * Fills the (not yet existing) data directory instead of initdb, e.g. pg_basebackup from another cluster
+   * (pg-standby.ts); `pgTool` runs a PostgreSQL tool as the server's OS user, in the cluster's directory.
+   */
+  initialize?: (dataDir: string, pgTool: (name: string, args: string[]) => Promise<void>) => Promise<void>;
 }
 
 export interface PostgresCluster {
@@ -79,10 +88,12 @@ export async function startPostgresCluster(options: PostgresClusterOptions = {})
     // The directory is the server's: when we are root, postgres runs as the postgres OS user.
     await chmod(baseDir, 0o700);
     if (osUser) chownSync(baseDir, osUser.uid, osUser.gid);
-    await pgTool('initdb', ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--no-sync', '--no-instructions', '-E', 'UTF8', '--locale=C']);
+    if (options.initialize) await options.initialize(dataDir, pgTool);
+    else await pgTool('initdb', ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--no-sync', '--no-instructions', '-E', 'UTF8', '--locale=C']);
     if (options.ssl) await copyTlsFiles(options.ssl, join(baseDir, 'tls'), osUser);
-    await appendFile(join(dataDir, 'postgresql.conf'), "\ninclude 'vigil-test.conf'\n");
-    await writeFile(join(dataDir, 'pg_hba.conf'), hbaLines(Boolean(options.hostSslOnly)));
+    // A base backup's copy already includes it (and its vigil-test.conf is rewritten below, with this cluster's port).
+    if (!(await readFile(join(dataDir, 'postgresql.conf'), 'utf8')).includes("include 'vigil-test.conf'")) await appendFile(join(dataDir, 'postgresql.conf'), "\ninclude 'vigil-test.conf'\n");
+    await writeFile(join(dataDir, 'pg_hba.conf'), hbaLines(Boolean(options.hostSslOnly), Boolean(options.replication)));
     // A port found free may be taken by another test file before the server binds it: try another.
     for (let attempt = 1; ; attempt++) {
       port = await freePort();
@@ -154,6 +165,7 @@ function settings(input: { port: number; socketDir: string; options: PostgresClu
     full_page_writes: 'off',
     shared_buffers: '32MB',
     log_min_messages: 'warning',
+    ...input.options.settings,
   };
   const ssl = input.options.ssl;
   if (ssl) {
@@ -168,10 +180,12 @@ function settings(input: { port: number; socketDir: string; options: PostgresClu
     .join('\n') + '\n';
 }
 
-/** `local` stays open (query() uses it); TCP is plain-or-TLS, or TLS only. */
-function hbaLines(hostSslOnly: boolean): string {
+/** `local` stays open (query() uses it); TCP is plain-or-TLS, or TLS only. `all` does not match replication connections. */
+function hbaLines(hostSslOnly: boolean, replication: boolean): string {
   const type = hostSslOnly ? 'hostssl' : 'host';
-  return ['local all all trust', `${type} all all 127.0.0.1/32 trust`, `${type} all all ::1/128 trust`].join('\n') + '\n';
+  const lines = ['local all all trust', `${type} all all 127.0.0.1/32 trust`, `${type} all all ::1/128 trust`];
+  if (replication) lines.push('local replication all trust', `${type} replication all 127.0.0.1/32 trust`);
+  return lines.join('\n') + '\n';
 }
 
 async function copyTlsFiles(ssl: NonNullable<PostgresClusterOptions['ssl']>, tlsDir: string, osUser: OsUser | null): Promise<void> {

@@ -1,5 +1,5 @@
 import { ConfigError } from '../config-error.ts';
-import type { PostgresTarget } from './connection-url.ts';
+import type { PostgresServer } from './connection-url.ts';
 
 interface DriverError {
   code?: string;
@@ -20,7 +20,7 @@ const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIME
  * A failure to reach or use PostgreSQL at start, as the one line an operator can act on; errors that
  * are not about the connection (a refusal from the role audit, a failing migration) pass through.
  */
-export function postgresConnectionFailure(variable: string, target: PostgresTarget, error: unknown): unknown {
+export function postgresConnectionFailure(variable: string, target: PostgresServer, error: unknown): unknown {
   if (error instanceof ConfigError) return error;
   const e = (error ?? {}) as DriverError;
   const url = new URL(target.clientUrl);
@@ -29,7 +29,7 @@ export function postgresConnectionFailure(variable: string, target: PostgresTarg
   return line ? new ConfigError(`Refusing to start: PostgreSQL at ${where}: ${line}.`) : error;
 }
 
-function describe(e: DriverError, target: PostgresTarget, host: string): string | null {
+function describe(e: DriverError, target: PostgresServer, host: string): string | null {
   const message = e.message ?? '';
   if (e.code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `the server's certificate is not valid for the name ${host} (${e.code}); connect by a name the certificate holds`;
   if (e.code && CERTIFICATE_NOT_TRUSTED.has(e.code)) return `the server's certificate is not signed by a trusted CA (${e.code}); name the CA with sslrootcert=<file> or DATABASE_CA_FILE`;
@@ -44,6 +44,9 @@ function describe(e: DriverError, target: PostgresTarget, host: string): string 
   return null;
 }
 
+/** A pooled connection reached a standby where it looked for the primary (db/primary.ts): a failover under way. */
+export const NOT_PRIMARY = 'VIGIL_NOT_PRIMARY';
+
 /** Codes and messages of a database that is not there right now (stopped, restarting, failing over, full). */
 const UNAVAILABLE_CODES = new Set([
   ...UNREACHABLE,
@@ -57,6 +60,7 @@ const UNAVAILABLE_CODES = new Set([
   '08004',
   '08006',
   '53300', // too_many_connections
+  NOT_PRIMARY,
 ]);
 const UNAVAILABLE_MESSAGES = /Connection terminated|connection error|timeout exceeded when trying to connect|Connection is closed|the database system is (starting up|shutting down)/i;
 

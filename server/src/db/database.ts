@@ -4,7 +4,8 @@ import { mkdirSync } from 'node:fs';
 import { lockDataDir } from './embedded-lock.ts';
 import type { Config } from '../config.ts';
 import { postgresConnectionFailure } from './connection-errors.ts';
-import { type PostgresTarget, postgresTarget } from './connection-url.ts';
+import { type PostgresServer, type PostgresTarget, postgresTarget } from './connection-url.ts';
+import { type PrimaryLog, PrimaryTracker } from './primary.ts';
 import { sharedOrmOptions } from './orm-options.ts';
 import { auditOwner, auditApplicationRole } from './role-audit.ts';
 import { APP_ROLE, OPS_ROLE, TENANT_FILTER, TENANT_SETTING } from './tenancy.ts';
@@ -31,6 +32,8 @@ export interface Database {
    * what /ops/graphql reads and writes goes through here and nowhere else.
    */
   asOperatorRole<T>(work: (em: EntityManager) => Promise<T>): Promise<T>;
+  /** True while the application's primary is being looked for after a failover (a host list only, db/primary.ts). */
+  switchingPrimary(): boolean;
   close(): Promise<void>;
 }
 
@@ -49,6 +52,8 @@ export interface DatabaseOptions {
   /** Embedded data directory, or 'memory://' for a throwaway database. */
   dataDir: string;
   debug?: boolean;
+  /** Where a change of primary (a host list's failover) is logged. */
+  log?: PrimaryLog;
 }
 
 export function databaseOptionsFrom(config: Config): DatabaseOptions {
@@ -66,14 +71,14 @@ export function databaseOptionsFrom(config: Config): DatabaseOptions {
 /** Opens the database, applies pending migrations as the owner, and returns the application's view of it. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   const release = options.databaseUrl || options.dataDir.startsWith('memory:') ? () => {} : lockDataDir(options.dataDir);
-  let opened: Awaited<ReturnType<typeof openServer>> | { orm: PgliteORM; opsOrm: null; transport: 'embedded' };
+  let opened: Opened;
   try {
-    opened = options.databaseUrl ? await openServer(options, options.databaseUrl) : { orm: await openEmbedded(options), opsOrm: null, transport: 'embedded' as const };
+    opened = options.databaseUrl ? await openServer(options, options.databaseUrl) : { orm: await openEmbedded(options), opsOrm: null, transport: 'embedded' as const, trackers: [] };
   } catch (error) {
     release();
     throw error;
   }
-  const db = wrap(opened.orm, opened.opsOrm, opened.transport, release);
+  const db = wrap(opened, release);
   try {
     await auditApplicationRole(db.unscoped());
   } catch (error) {
@@ -83,10 +88,22 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   return db;
 }
 
-async function openServer(options: DatabaseOptions, ownerUrl: string): Promise<{ orm: MikroORM; opsOrm: MikroORM; transport: PostgresTarget['transport'] }> {
+interface Opened {
+  orm: Orm;
+  opsOrm: MikroORM | null;
+  transport: Database['transport'];
+  /** The application's first (the one readiness asks), then the owner's when it is another; none for a single host. */
+  trackers: PrimaryTracker[];
+}
+
+async function openServer(options: DatabaseOptions, ownerUrl: string): Promise<Opened> {
   const owner = postgresTarget('DATABASE_URL', ownerUrl, options.caFile);
   const app = options.appDatabaseUrl ? postgresTarget('APP_DATABASE_URL', options.appDatabaseUrl, options.caFile) : roleTarget(owner, APP_ROLE, options.appDatabasePassword);
-  const ownerOrm = await MikroORM.init(ormOptions(owner, options));
+  // The operators' role, and the application's when it is derived from DATABASE_URL, follow the owner's primary.
+  const ownerPrimary = await findPrimary('DATABASE_URL', owner, options);
+  const appPrimary = options.appDatabaseUrl ? await findPrimary('APP_DATABASE_URL', app, options) : ownerPrimary;
+  const trackers = [...new Set([appPrimary, ownerPrimary])].filter((tracker) => tracker !== null);
+  const ownerOrm = await MikroORM.init(ormOptions(owner, options, {}, ownerPrimary));
   try {
     await ownerOrm.schema.ensureDatabase({ create: true });
     await auditOwner(ownerOrm.em.fork());
@@ -99,7 +116,7 @@ async function openServer(options: DatabaseOptions, ownerUrl: string): Promise<{
     await ownerOrm.close(true);
   }
   const appOrm = await MikroORM.init({
-    ...ormOptions(app, options, { statement_timeout: options.statementTimeoutMs || undefined }),
+    ...ormOptions(app, options, { statement_timeout: options.statementTimeoutMs || undefined }, appPrimary),
     ...(options.poolMax ? { pool: { min: 1, max: options.poolMax } } : {}),
   });
   try {
@@ -110,19 +127,40 @@ async function openServer(options: DatabaseOptions, ownerUrl: string): Promise<{
   }
   const ops = roleTarget(owner, OPS_ROLE, options.opsDatabasePassword);
   // Two operators at most: a small pool, apart from the application's so that neither starves the other.
-  const opsOrm = await MikroORM.init({ ...ormOptions(ops, options, { statement_timeout: options.statementTimeoutMs || undefined }), pool: { min: 0, max: 2 } });
+  const opsOrm = await MikroORM.init({ ...ormOptions(ops, options, { statement_timeout: options.statementTimeoutMs || undefined }, ownerPrimary), pool: { min: 0, max: 2 } });
   try {
     await opsOrm.em.fork().execute('select 1');
   } catch (error) {
     await Promise.all([appOrm.close(true), opsOrm.close(true)]);
     throw postgresConnectionFailure(`DATABASE_URL as ${OPS_ROLE}`, ops, error);
   }
-  return { orm: appOrm, opsOrm, transport: app.transport };
+  return { orm: appOrm, opsOrm, transport: app.transport, trackers };
 }
 
-/** TLS is decided by Vigil (connection-url.ts) and handed to node-postgres explicitly. */
-function ormOptions(target: PostgresTarget, options: DatabaseOptions, pool: { statement_timeout?: number } = {}) {
-  return { ...sharedOrmOptions, clientUrl: target.clientUrl, driverOptions: { ssl: target.ssl, ...pool }, debug: options.debug };
+/**
+ * A host list: the server that is the primary now, and a tracker that follows it through failovers. A
+ * single host: null, and the connections go where the URL says, as they always did.
+ */
+async function findPrimary(variable: string, target: PostgresTarget, options: DatabaseOptions): Promise<PrimaryTracker | null> {
+  if (target.servers.length < 2) return null;
+  const url = new URL(target.clientUrl);
+  const login = { user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) || undefined, database: decodeURIComponent(url.pathname.slice(1)) };
+  const tracker = new PrimaryTracker(target.servers, login, options.log);
+  try {
+    await tracker.start();
+  } catch (error) {
+    throw postgresConnectionFailure(variable, (error as { server?: PostgresServer }).server ?? target, error);
+  }
+  return tracker;
+}
+
+/**
+ * TLS is decided by Vigil (connection-url.ts) and handed to node-postgres explicitly. With a host list,
+ * the pool's connections are made by the tracker's Client class, which picks host, port and TLS per server.
+ */
+function ormOptions(target: PostgresTarget, options: DatabaseOptions, pool: { statement_timeout?: number } = {}, primary: PrimaryTracker | null = null) {
+  const driverOptions = { ssl: target.ssl, ...pool, ...(primary ? { Client: primary.Client } : {}) };
+  return { ...sharedOrmOptions, clientUrl: target.clientUrl, driverOptions, debug: options.debug };
 }
 
 async function openEmbedded(options: DatabaseOptions): Promise<PgliteORM> {
@@ -137,10 +175,15 @@ async function openEmbedded(options: DatabaseOptions): Promise<PgliteORM> {
 
 /** The application logs in as APP_ROLE (and the operators' endpoint as OPS_ROLE) to the owner's server and database, over the same transport. */
 function roleTarget(owner: PostgresTarget, role: string, password: string | undefined): PostgresTarget {
-  const url = new URL(owner.clientUrl);
+  const servers = owner.servers.map((server) => ({ ...server, clientUrl: withLogin(server.clientUrl, role, password) }));
+  return { ...owner, clientUrl: withLogin(owner.clientUrl, role, password), servers };
+}
+
+function withLogin(clientUrl: string, role: string, password: string | undefined): string {
+  const url = new URL(clientUrl);
   url.username = role;
   url.password = password ? encodeURIComponent(password) : '';
-  return { ...owner, clientUrl: url.toString() };
+  return url.toString();
 }
 
 async function setRolePassword(em: EntityManager, role: string, password: string): Promise<void> {
@@ -167,7 +210,7 @@ interface NativeClient {
   query(textOrConfig: string | { name: string; text: string; values: unknown[] }, values?: unknown[]): Promise<{ rows: unknown[] }>;
 }
 
-function wrap(orm: Orm, opsOrm: MikroORM | null, transport: Database['transport'], release: () => void): Database {
+function wrap({ orm, opsOrm, transport, trackers }: Opened, release: () => void): Database {
   const embedded = transport === 'embedded';
   return {
     embedded,
@@ -189,7 +232,9 @@ function wrap(orm: Orm, opsOrm: MikroORM | null, transport: Database['transport'
             await em.execute(`set local role ${OPS_ROLE}`);
             return work(em);
           }),
+    switchingPrimary: () => trackers[0]?.switching ?? false,
     close: async () => {
+      trackers.forEach((tracker) => tracker.close());
       try {
         await Promise.all([orm.close(true), opsOrm?.close(true)]);
       } finally {

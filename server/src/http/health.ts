@@ -38,6 +38,8 @@ interface DatabaseFacts {
 }
 
 async function databaseChecks(services: Services): Promise<Check[]> {
+  // A failover being found (a host list, db/primary.ts): the pool's connections may still reach the old server.
+  if (services.db.switchingPrimary()) return ['database'];
   const facts = await withinTimeout(
     services.db.prepared<DatabaseFacts>(
       'vigil_readiness',
