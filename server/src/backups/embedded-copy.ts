@@ -4,12 +4,13 @@ import { Readable } from 'node:stream';
 import type { Database } from '../db/database.ts';
 
 /**
- * The embedded database's data directory as PGlite's own compressed tarball. PGlite runs one statement at
- * a time, so the dump sees a consistent, committed state.
+ * The embedded database's data directory as PGlite's own compressed tarball. dumpDataDir reads the files
+ * while statements could still run; under runExclusive none does, so the files are crash-consistent (what
+ * was committed is in the WAL they carry; a transaction open meanwhile is rolled back when the copy starts).
  */
 export async function dumpEmbedded(db: Database): Promise<Readable> {
   const pglite = (await db.orm.em.getConnection().getNativeClient()) as unknown as PGlite;
-  const tarball = await pglite.dumpDataDir('gzip');
+  const tarball = await pglite.runExclusive(() => pglite.dumpDataDir('gzip'));
   return Readable.from(Buffer.from(await tarball.arrayBuffer()));
 }
 

@@ -4,7 +4,7 @@ import { claimLease } from '../jobs/lease.ts';
 import type { BackupServices } from './backup-services.ts';
 import { listBackups } from './catalogue.ts';
 import { runDrill } from './drill.ts';
-import { recordPlatformEvent, takeEmbeddedBackup } from './take-backup.ts';
+import { takeEmbeddedBackup } from './take-backup.ts';
 
 export const BACKUP_JOB = 'backup';
 const HOUR_MS = 3_600_000;
@@ -30,15 +30,8 @@ export async function runBackupSchedule(services: BackupServices): Promise<void>
   const lastDrill = await lastDrillAt(services);
   const drillDue = !lastDrill || now.getTime() - lastDrill.getTime() >= drillIntervalHours * HOUR_MS;
   if (!(backupDue || drillDue) || !(await claimLease(services.db.unscoped(), BACKUP_JOB, now, LEASE_SECONDS))) return;
-  if (backupDue) {
-    try {
-      await takeEmbeddedBackup(services);
-    } catch (error) {
-      await recordPlatformEvent(services, { action: 'backup.failed', outcome: 'failure', details: { problem: (error as Error).message } });
-      throw error;
-    }
-  }
-  if (drillDue || backupDue) await runDrill(services);
+  if (backupDue) await takeEmbeddedBackup(services);
+  await runDrill(services);
 }
 
 async function lastDrillAt(services: BackupServices): Promise<Date | null> {

@@ -6,10 +6,11 @@ import { publishCommitted } from '../unit-of-work.ts';
 import type { AuditEntry } from '../audit/journal.ts';
 import { encryptToFile } from './backup-crypto.ts';
 import type { BackupServices } from './backup-services.ts';
-import { type BackupEntry, DATA_FILE, MANIFEST_FILE, ensureBackupDir, newBackupId, pruneBackups, writeEntry } from './catalogue.ts';
+import { type BackupEntry, DATA_FILE, MANIFEST_FILE, backupPath, ensureBackupDir, newBackupId, pruneBackups, writeEntry } from './catalogue.ts';
 import { dumpEmbedded } from './embedded-copy.ts';
 import { type SignedManifest, collectManifest, signManifest } from './manifest.ts';
 import { backupPassphrase } from './passphrase.ts';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** What the manifest file of a copy holds: the signed manifest and the checkpoint trail as it stood. */
@@ -31,8 +32,21 @@ export async function takeEmbeddedBackup(services: BackupServices): Promise<Back
   const manifest = await collectManifest(services, backupId, 'embedded');
   const signed = signManifest(manifest, { key: keys.auditSigningKey, keyId: keys.auditSigningKeyId });
   await recordPlatformEvent(services, { action: 'backup.started', outcome: 'success', details: { backupId, mode: 'embedded', manifest, keyId: signed.keyId, signature: signed.signature } });
+  try {
+    return await writeCopy(services, signed, passphrase, startedAt);
+  } catch (error) {
+    // Nothing half-written stays: the unlisted directory goes, and the journal says the copy failed.
+    await rm(backupPath(config.backup.dir, backupId), { recursive: true, force: true });
+    await recordPlatformEvent(services, { action: 'backup.failed', outcome: 'failure', details: { backupId, problem: (error as Error).message } });
+    throw error;
+  }
+}
+
+async function writeCopy(services: BackupServices, signed: SignedManifest, passphrase: string, startedAt: Date): Promise<BackupEntry> {
+  const { config, clock } = services;
+  const { backupId, tenants } = signed.manifest;
   const dir = await ensureBackupDir(config.backup.dir, backupId);
-  const checkpoints = Object.fromEntries(manifest.tenants.map(({ tenantId }) => [tenantId, checkpointLines(config.checkpointsDir, tenantId)]));
+  const checkpoints = Object.fromEntries(tenants.map(({ tenantId }) => [tenantId, checkpointLines(config.checkpointsDir, tenantId)]));
   const manifestFile: ManifestFile = { signed, checkpoints };
   const files = {
     [DATA_FILE]: await encryptToFile(await dumpEmbedded(services.db), join(dir, DATA_FILE), passphrase),
