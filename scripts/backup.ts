@@ -1,15 +1,17 @@
 /**
- * npm run backup                          a copy now (embedded database; see README "Backups and failover")
+ * npm run backup                          a copy now, by this installation's engine (README "Backups and failover")
  * npm run backup:list                     the complete copies, oldest first
  * npm run backup:drill [-- --backup <id>] restore the latest copy (or <id>) into scratch, verify it, serve it, drop it
- * npm run restore -- --to <dir> [--before <time>]  restore the latest copy (taken at or before <time>) into <dir>
+ * npm run restore -- --to <dir|database> [--before <time>]  restore the latest copy (a server: to <time>) into a new <dir>, or database for a logical copy
  * Exit code: 0 done, 1 the drill failed, 2 bad usage or configuration.
  */
 import { parseArgs } from 'node:util';
 import { runDrill } from '../server/src/backups/drill.ts';
 import { listBackups } from '../server/src/backups/catalogue.ts';
-import { backupToRestore, restoreEmbedded } from '../server/src/backups/restore.ts';
-import { takeEmbeddedBackup } from '../server/src/backups/take-backup.ts';
+import { backupToRestore, restoreEmbedded, restoreLogicalTo, restorePgbackrest } from '../server/src/backups/restore.ts';
+import { takeBackup } from '../server/src/backups/take-backup.ts';
+import { type BackupEngine, backupEngine } from '../server/src/backups/mode.ts';
+import { pgbackrest } from '../server/src/backups/pgbackrest.ts';
 import type { BackupServices } from '../server/src/backups/backup-services.ts';
 import { systemClock } from '../server/src/clock.ts';
 import { type Config, loadConfig } from '../server/src/config.ts';
@@ -29,13 +31,16 @@ async function main(): Promise<number> {
   const command = (positionals[0] ?? 'backup') as Command;
   if (!COMMANDS.includes(command)) throw new ConfigError(`Unknown command ${command}: use ${COMMANDS.join(', ')}`);
   const config = loadConfig();
-  if (config.databaseUrl) throw new ConfigError('These commands copy the embedded database; a PostgreSQL server is backed up by pgBackRest (README, "Backups and failover").');
-  if (command === 'list') return list(config);
-  if (command === 'restore') return restore(config, values.to, values.before);
+  // The embedded database is locked by a running Vigil: listing and restoring its copies must not open it.
+  if (!config.databaseUrl && command === 'list') return list(config);
+  if (!config.databaseUrl && command === 'restore') return restore(config, 'embedded', values.to, values.before);
   return withServices(config, async (services) => {
+    const { engine, reason } = await backupEngine(services);
+    if (command === 'list') return engine === 'pgbackrest' ? listPgbackrest(config) : list(config);
+    if (command === 'restore') return restore(config, engine, values.to, values.before);
     if (command === 'backup') {
-      const entry = await takeEmbeddedBackup(services);
-      console.log(`backup ${entry.backupId} written to ${config.backup.dir} (${Object.values(entry.files).reduce((sum, f) => sum + f.bytes, 0)} bytes, encrypted)`);
+      const taken = await takeBackup(services);
+      console.log(`backup ${taken.backupId} (${engine}: ${reason}) done, ${taken.bytes} bytes stored, encrypted`);
       return 0;
     }
     const result = await runDrill(services, values.backup);
@@ -52,10 +57,25 @@ function list(config: Config): number {
   return 0;
 }
 
-async function restore(config: Config, to: string | undefined, before: string | undefined): Promise<number> {
-  if (!to) throw new ConfigError('restore needs --to <dir>, a new directory for the restored database');
+async function listPgbackrest(config: Config): Promise<number> {
+  console.log((await pgbackrest(config.backup, 'info')).stdout.trimEnd());
+  return 0;
+}
+
+async function restore(config: Config, engine: BackupEngine, to: string | undefined, before: string | undefined): Promise<number> {
+  if (!to) throw new ConfigError(`restore needs --to <${engine === 'logical' ? 'database' : 'dir'}>, a new ${engine === 'logical' ? 'database' : 'directory'} for the restored copy`);
+  if (engine === 'pgbackrest') {
+    await restorePgbackrest(config, to, before);
+    console.log(`restored into ${to}${before ? ` as of ${before}` : ''} (archiving off); start it with pg_ctl -D ${to} start, as the server's OS user`);
+    return 0;
+  }
   const entry = backupToRestore(config, before);
   if (!entry) throw new ConfigError(`No backup${before ? ` taken at or before ${before}` : ''} in ${config.backup.dir}`);
+  if (engine === 'logical') {
+    await restoreLogicalTo(config, entry, to);
+    console.log(`backup ${entry.backupId} restored into database ${to}; run Vigil on it with DATABASE_URL pointing there`);
+    return 0;
+  }
   await restoreEmbedded(config, entry, to);
   console.log(`backup ${entry.backupId} restored into ${to}; run Vigil on it with VIGIL_DATA_DIR=${to} npm run serve`);
   return 0;

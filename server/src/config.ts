@@ -105,7 +105,12 @@ const EnvSchema = z.object({
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(15_000),
   DASHBOARD_DIR: z.string().default('dashboard/dist'),
   BACKGROUND_JOBS: z.enum(['true', 'false']).default('true'),
-  BACKUP_MODE: z.enum(['auto', 'off']).default('auto'),
+  BACKUP_MODE: z.enum(['auto', 'pgbackrest', 'logical', 'off']).default('auto'),
+  PGBACKREST_CONFIG: z.string().min(1).optional(),
+  PGBACKREST_STANZA: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _').default('vigil'),
+  BACKUP_RUN_AS: z.string().regex(/^[a-z_][a-z0-9_-]*$/, 'an OS user name').optional(),
+  PG_BIN_DIR: z.string().min(1).default('/usr/lib/postgresql/15/bin'),
+  BACKUP_DATABASE_URL: z.string().min(1).optional(),
   BACKUP_DIR: z.string().min(1).optional(),
   BACKUP_PASSPHRASE_FILE: z.string().min(1).optional(),
   BACKUP_INTERVAL_HOURS: z.coerce.number().positive().default(24),
@@ -130,9 +135,22 @@ export interface KeySettings {
 }
 
 export interface BackupSettings {
-  /** `auto`: the embedded database copies itself on the schedule; `off`: no schedule (the commands still work). */
-  readonly mode: 'auto' | 'off';
-  /** Where the embedded database's copies go. */
+  /**
+   * `auto`: the embedded database copies itself; a PostgreSQL server is backed up by pgBackRest when
+   * PGBACKREST_CONFIG is set (or its archive_command is pgBackRest's), otherwise (a managed service) by a
+   * daily logical copy; `pgbackrest` and `logical` say which; `off`: no schedule (the commands still work).
+   */
+  readonly mode: 'auto' | 'pgbackrest' | 'logical' | 'off';
+  /** The pgbackrest.conf of the server's stanza (repo1 external S3, repo2 local; see README "Backups and failover"). */
+  readonly pgbackrestConfig?: string;
+  readonly pgbackrestStanza: string;
+  /** The OS user pgBackRest and the PostgreSQL tools run as (the data directory's owner), when not Vigil's own. */
+  readonly runAs?: string;
+  /** pg_ctl, pg_dump and pg_restore: the drill starts restored copies with them. */
+  readonly pgBinDir: string;
+  /** The role the logical copy dumps and restores as (one that sees every row); DATABASE_URL when absent. */
+  readonly databaseUrl?: string;
+  /** Where the embedded database's copies and the logical copies go. */
   readonly dir: string;
   /** The passphrase the copies are encrypted with, kept apart from the database and the copies; generated in secretsDir when absent. */
   readonly passphraseFile?: string;
@@ -272,6 +290,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     backgroundJobs: e.BACKGROUND_JOBS === 'true',
     backup: Object.freeze({
       mode: e.BACKUP_MODE,
+      pgbackrestConfig: e.PGBACKREST_CONFIG ? resolve(e.PGBACKREST_CONFIG) : undefined,
+      pgbackrestStanza: e.PGBACKREST_STANZA,
+      runAs: e.BACKUP_RUN_AS,
+      pgBinDir: e.PG_BIN_DIR,
+      databaseUrl: e.BACKUP_DATABASE_URL,
       dir: resolve(e.BACKUP_DIR ?? `${home}/backups`),
       passphraseFile: e.BACKUP_PASSPHRASE_FILE,
       intervalHours: e.BACKUP_INTERVAL_HOURS,

@@ -1,6 +1,10 @@
 /** The platform operators' console at /ops/ (issue 15), in Chromium against a real Vigil and PostgreSQL. */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { AuditEvent } from '../../server/src/audit/audit-event.entity.ts';
+import { backupEngine } from '../../server/src/backups/mode.ts';
+import { recordPlatformEvent } from '../../server/src/backups/take-backup.ts';
+import { PLATFORM_TENANT_ID } from '../../server/src/db/tenancy.ts';
 import { type CreatedOperator, createOperator } from '../../server/src/platform/operators.ts';
 import type { GraphQLClient } from '../support/client.ts';
 import { STRONG_PASSWORD, bearerClient, signUpTenant } from '../support/factories.ts';
@@ -181,6 +185,59 @@ describe('the platform journal', () => {
     expect(await page.locator(`tr[data-seq="${seqs[0]}"]`).count()).toBe(0);
     await page.getByRole('button', { name: 'Newest' }).click();
     await expect.poll(() => rows.first().getAttribute('data-seq')).toBe(String(seqs[0]));
+  });
+});
+
+describe('backups', () => {
+  test('the Backups screen: no copy yet and late; then the last copy, its drill and a failure, without the company id a problem named', async () => {
+    await goTo('Backups');
+    const lastBackup = page.getByRole('article', { name: 'Last good backup' });
+    await lastBackup.getByText('No good backup yet.').waitFor();
+    await lastBackup.getByText('Stale', { exact: true }).waitFor();
+    await page.getByTestId('stale').getByText(/no good copy yet/).waitFor();
+    const how = page.getByRole('region', { name: 'How backups run' });
+    await how.getByText('Unknown', { exact: true }).waitFor();
+    const { engine, reason } = await backupEngine(stack.vigil.services);
+    await how.getByText(reason, { exact: false }).waitFor();
+    await how.locator('[data-field="schedule"]').getByText(/a copy every 24 h, a restore drill every 24 h; copies kept 14 days/).waitFor();
+    await screenshot(page, 'ops-backups-none');
+
+    // The entries a copy, its drill and a later failed copy write (take-backup.ts, drill.ts), as the schedule would;
+    // the drill names a company, as restored-checks.ts does.
+    const record = (entry: Parameters<typeof recordPlatformEvent>[1]) => recordPlatformEvent(stack.vigil.services, entry);
+    const backupId = '20261204T020000Z-1a2b';
+    await record({ action: 'backup.started', outcome: 'success', details: { backupId, mode: engine, manifest: { backupId, tenants: [] }, keyId: 'k', signature: 's' } });
+    await record({ action: 'backup.completed', outcome: 'success', details: { backupId, mode: engine, bytes: 4_404_019, pruned: [] } });
+    const companyId = stack.owner.tenantId;
+    await record({
+      action: 'backup.drill_failed',
+      outcome: 'failure',
+      details: { backupId, mode: engine, problems: [`company ${companyId}: the journal does not verify, first bad seq 3: event 3 was altered`], durationMs: 8_412 },
+    });
+    await record({ action: 'backup.failed', outcome: 'failure', details: { backupId: '20261204T030000Z-3c4d', mode: engine, problem: 'ENOSPC: no space left on device, write' } });
+    const [drillEntry] = await stack.vigil.services.db.forTenant(PLATFORM_TENANT_ID).find(AuditEvent, { action: 'backup.drill_failed' }, { orderBy: { seq: 'desc' }, limit: 1 });
+
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await lastBackup.getByText(backupId).waitFor();
+    await lastBackup.getByText('Up to date', { exact: true }).waitFor();
+    expect(await lastBackup.locator('[data-field="size"]').textContent()).toBe('4.2 MiB');
+    expect(await page.getByTestId('stale').count()).toBe(0);
+    expect(await how.locator('[data-field="rpo"] strong').textContent()).toMatch(/^at most \d+ s$/);
+    const drill = page.getByRole('article', { name: 'Last restore drill' });
+    await drill.getByText('Failed', { exact: true }).waitFor();
+    expect(await drill.locator('[data-field="duration"]').textContent()).toMatch(/^8\.4 s/);
+    await drill.getByRole('list', { name: 'What the drill found' }).getByText(`company [id withheld: platform journal seq ${drillEntry.seq}]: the journal does not verify, first bad seq 3`, { exact: false }).waitFor();
+    const failure = page.getByRole('article', { name: 'Last failed backup' });
+    await failure.getByText('ENOSPC: no space left on device, write').waitFor();
+    await failure.getByText('Not made good yet', { exact: true }).waitFor();
+    expect(await page.locator('main').textContent()).not.toContain(companyId);
+    await screenshot(page, 'ops-backups');
+    await page.setViewportSize(PHONE);
+    await screenshot(page, 'ops-backups-phone');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+    await page.setViewportSize({ width: 1280, height: 900 });
+
+    await drill.getByText(`Platform journal seq ${drillEntry.seq}`, { exact: true }).waitFor();
   });
 });
 

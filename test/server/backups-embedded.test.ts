@@ -14,7 +14,7 @@ import { recordPlatformEvent, takeEmbeddedBackup } from '../../server/src/backup
 import { openDatabase } from '../../server/src/db/database.ts';
 import { PLATFORM_TENANT_ID } from '../../server/src/db/tenancy.ts';
 import { writeEvents } from '../support/journal.ts';
-import { asOwner } from '../support/owner-sql.ts';
+import { asOwner, tamperWithJournal } from '../support/owner-sql.ts';
 import { signUpTenant } from '../support/factories.ts';
 import { type TestVigil, startVigil } from '../support/vigil.ts';
 
@@ -111,14 +111,7 @@ describe('embedded backups', () => {
   test('a journal row edited before the backup fails the drill with the first bad seq', async () => {
     const [row] = await asOwner(vigil, (q) => q<{ seq: number }>('select seq from audit_event where tenant_id = $1 and seq = 3', [companyB.tenantId]));
     expect(row.seq).toBe(3);
-    await asOwner(vigil, async (q) => {
-      await q('alter table audit_event disable trigger user');
-      try {
-        await q(`update audit_event set details = '{"edited": true}' where tenant_id = $1 and seq = 3`, [companyB.tenantId]);
-      } finally {
-        await q('alter table audit_event enable trigger user');
-      }
-    });
+    await tamperWithJournal(vigil, `update audit_event set details = '{"edited": true}' where tenant_id = $1 and seq = 3`, [companyB.tenantId]);
     await takeEmbeddedBackup(vigil.services);
     const result = await runDrill(vigil.services);
     expect(result.passed).toBe(false);

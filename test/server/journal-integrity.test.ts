@@ -15,7 +15,7 @@ import { GENESIS_HASH } from '../../server/src/audit/chain.ts';
 import { chainedFieldsOf, referenceChainHash } from '../support/chain.ts';
 import { signIn, signUpTenant } from '../support/factories.ts';
 import { testAction, writeEvents } from '../support/journal.ts';
-import { asOwner } from '../support/owner-sql.ts';
+import { asOwner, tamperWithJournal } from '../support/owner-sql.ts';
 import { inTenantTransaction } from '../../server/src/unit-of-work.ts';
 import { type TestVigil, startVigil } from '../support/vigil.ts';
 
@@ -43,17 +43,7 @@ async function releaseCheckpointLease() {
   await asOwner(vigil, (q) => q('update scheduled_job set leased_until = null'));
 }
 
-/** The attacker has the owner's rights and switches the append-only triggers off first. */
-async function tamper(sql: string, params: unknown[] = []) {
-  await asOwner(vigil, async (q) => {
-    await q('alter table audit_event disable trigger user');
-    try {
-      await q(sql, params);
-    } finally {
-      await q('alter table audit_event enable trigger user');
-    }
-  });
-}
+const tamper = (sql: string, params: unknown[] = []) => tamperWithJournal(vigil, sql, params);
 
 describe('append-only', () => {
   test('the application role may only insert and select the journal', async () => {

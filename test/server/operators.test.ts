@@ -139,7 +139,7 @@ describe('operators see no tenant data, by construction', () => {
       }
     };
     for (const root of [opsSchema.getQueryType(), opsSchema.getMutationType()]) if (root) visit(root);
-    expect([...reachable].sort()).toEqual(['CriticalOperationReview', 'CurrentOperator', 'Mutation', 'Operator', 'OperatorAuth', 'PlatformEvent', 'Query', 'SupportGrantReview', 'SupportSessionOpened', 'TenantSummary']);
+    expect([...reachable].sort()).toEqual(['BackupStatus', 'CriticalOperationReview', 'CurrentOperator', 'LastBackup', 'LastBackupFailure', 'LastDrill', 'Mutation', 'Operator', 'OperatorAuth', 'PlatformEvent', 'Query', 'SupportGrantReview', 'SupportSessionOpened', 'TenantSummary']);
     const tenantTypes = Object.values(tenantSchema.getTypeMap()).filter((t) => isObjectType(t) && !t.name.startsWith('__')).map((t) => t.name);
     expect(tenantTypes.filter((name) => reachable.has(name) && !['Query', 'Mutation'].includes(name))).toEqual([]);
     expect(tenantTypes).toEqual(expect.arrayContaining(['User', 'Session', 'ApiKey', 'AuditEvent']));

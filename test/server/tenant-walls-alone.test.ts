@@ -129,6 +129,8 @@ const RAW_SQL_PATHS: Record<string, string> = {
   'sessions/sign-in-throttle.ts': 'vigil_release_sign_in: sign_in_throttle holds no tenant data',
   'sessions/sign-in.ts': 'vigil_reserve_sign_in and the vigil_sign_in_account locator',
   'tenants/settings.ts': 'update session with no tenant predicate: RLS alone scopes it (below)',
+  'backups/status.ts': 'pg_stat_archiver (server statistics), no tenant table',
+  'backups/mode.ts': 'show archive_command (a server setting), no tenant table',
 };
 
 /** Runs statements as the application role in a transaction of the tenant, rolled back. */

@@ -110,3 +110,15 @@ export async function asAppRole<T>(vigil: TestVigil, work: (query: Query) => Pro
   const connection = vigil.services.db.orm.em.getConnection();
   return work(async (sql, params) => (await connection.execute(...toPositional(sql, params))) as any[]);
 }
+
+/** The attacker has the owner's rights and switches the journal's append-only triggers off around its statement. */
+export async function tamperWithJournal(vigil: TestVigil, sql: string, params: unknown[] = []): Promise<void> {
+  await asOwner(vigil, async (q) => {
+    await q('alter table audit_event disable trigger user');
+    try {
+      await q(sql, params);
+    } finally {
+      await q('alter table audit_event enable trigger user');
+    }
+  });
+}

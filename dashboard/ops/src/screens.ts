@@ -1,4 +1,5 @@
 import type { Component } from 'svelte';
+import Backups from './backups/Backups.svelte';
 import PlatformJournal from './journal/PlatformJournal.svelte';
 import Operators from './operators/Operators.svelte';
 import Queue from './queue/Queue.svelte';
@@ -15,6 +16,7 @@ export const SCREENS: Screen[] = [
   { path: '/ops/', label: 'Critical operations', component: Queue },
   { path: '/ops/support', label: 'Support grants', component: SupportGrants },
   { path: '/ops/operators', label: 'Operators', component: Operators },
+  { path: '/ops/backups', label: 'Backups', component: Backups },
   { path: '/ops/journal', label: 'Platform journal', component: PlatformJournal },
 ];
 

@@ -7,7 +7,7 @@ import type { WrittenFile } from './backup-crypto.ts';
 /** What `backup.json` says of a copy, in clear: no tenant's data, so listing copies needs no passphrase. */
 export interface BackupEntry {
   backupId: string;
-  mode: 'embedded';
+  mode: 'embedded' | 'logical';
   startedAt: string;
   finishedAt: string;
   files: Record<string, WrittenFile>;

@@ -1,7 +1,10 @@
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditEvent } from '../audit/audit-event.entity.ts';
-import { openDatabase } from '../db/database.ts';
+import { type DatabaseOptions, openDatabase } from '../db/database.ts';
+import { randomBytes } from 'node:crypto';
+import { logicalUrl, pgRestore, psql } from './logical-copy.ts';
 import { PLATFORM_TENANT_ID } from '../db/tenancy.ts';
 import { probeRestoredApi } from './api-probe.ts';
 import { DamagedBackupFile, decryptToFile, sha256OfFile } from './backup-crypto.ts';
@@ -12,6 +15,9 @@ import { manifestSignatureValid } from './manifest.ts';
 import { backupPassphrase } from './passphrase.ts';
 import { type PurgedCompanies, restoredCopyProblems } from './restored-checks.ts';
 import { type ManifestFile, recordPlatformEvent } from './take-backup.ts';
+import { backupEngine } from './mode.ts';
+import { ToolFailed } from './os-command.ts';
+import { pgbackrestDrillProblems } from './pgbackrest-drill.ts';
 
 export interface DrillResult {
   backupId: string | null;
@@ -22,33 +28,45 @@ export interface DrillResult {
 }
 
 /**
- * The restore drill: the latest copy (or the one named) is decrypted into a scratch directory, loaded,
- * re-verified (restored-checks.ts), served by a Vigil of its own that signs a drill user in and reads its
- * journal; the outcome goes into the platform journal and the scratch copy is dropped.
+ * The restore drill: the latest copy (or the one named) is restored into a scratch directory (decrypted
+ * and loaded, or by pgBackRest from the external repository), re-verified (restored-checks.ts), served by
+ * a Vigil of its own that signs a drill user in and reads its journal; the outcome goes into the platform journal and the scratch copy is dropped.
  */
 export async function runDrill(services: BackupServices, backupId?: string): Promise<DrillResult> {
   const started = Date.now();
-  const entry = backupId ? listBackups(services.config.backup.dir).find((b) => b.backupId === backupId) : listBackups(services.config.backup.dir).at(-1);
-  await mkdir(services.config.backup.dir, { recursive: true, mode: 0o700 });
-  const scratch = await mkdtemp(join(services.config.backup.dir, '.drill-'));
-  let problems: string[];
+  const { engine } = await backupEngine(services);
+  // A server's tools must be able to enter the scratch directory; BACKUP_DIR may sit in a home they cannot.
+  const parent = engine === 'embedded' ? services.config.backup.dir : tmpdir();
+  await mkdir(parent, { recursive: true, mode: 0o700 });
+  const scratch = await mkdtemp(join(parent, engine === 'embedded' ? '.drill-' : 'vigil-drill-'));
+  let drilled: { backupId: string | null; problems: string[] } = { backupId: backupId ?? null, problems: [] };
   try {
-    problems = entry ? await drillProblems(services, entry, scratch) : [backupId ? `no backup ${backupId}` : 'no backup to restore yet'];
+    const purged = await purgedCompanies(services);
+    if (engine === 'pgbackrest') drilled = await pgbackrestDrillProblems(services, scratch, purged, backupId);
+    else drilled = await catalogueDrill(services, scratch, purged, backupId);
   } catch (error) {
-    problems = [error instanceof DamagedBackupFile ? error.message : `the drill stopped: ${(error as Error).message}`];
+    drilled.problems = [error instanceof DamagedBackupFile || error instanceof ToolFailed ? error.message : `the drill stopped: ${(error as Error).message}`];
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
-  const result: DrillResult = { backupId: entry?.backupId ?? null, passed: problems.length === 0, problems, durationMs: Date.now() - started };
+  const result: DrillResult = { backupId: drilled.backupId, passed: drilled.problems.length === 0, problems: drilled.problems, durationMs: Date.now() - started };
   await recordPlatformEvent(services, {
     action: result.passed ? 'backup.drill_passed' : 'backup.drill_failed',
     outcome: result.passed ? 'success' : 'failure',
-    details: { backupId: result.backupId, problems: result.problems, durationMs: result.durationMs },
+    details: { backupId: result.backupId, mode: engine, problems: result.problems, durationMs: result.durationMs },
   });
   return result;
 }
 
-async function drillProblems(services: BackupServices, entry: BackupEntry, scratch: string): Promise<string[]> {
+/** A copy of the catalogue in BACKUP_DIR: the embedded database's data directory, or a logical dump. */
+async function catalogueDrill(services: BackupServices, scratch: string, purged: PurgedCompanies, backupId?: string): Promise<{ backupId: string | null; problems: string[] }> {
+  const backups = listBackups(services.config.backup.dir);
+  const entry = backupId ? backups.find((b) => b.backupId === backupId) : backups.at(-1);
+  if (!entry) return { backupId: backupId ?? null, problems: [backupId ? `no backup ${backupId}` : 'no backup to restore yet'] };
+  return { backupId: entry.backupId, problems: await drillProblems(services, entry, scratch, purged) };
+}
+
+async function drillProblems(services: BackupServices, entry: BackupEntry, scratch: string, purged: PurgedCompanies): Promise<string[]> {
   const dir = backupPath(services.config.backup.dir, entry.backupId);
   const damaged = await damagedFiles(dir, entry);
   if (damaged.length) return damaged;
@@ -56,20 +74,53 @@ async function drillProblems(services: BackupServices, entry: BackupEntry, scrat
   await decryptToFile(join(dir, MANIFEST_FILE), join(scratch, 'manifest.json'), passphrase);
   const { signed, checkpoints } = JSON.parse(await readFile(join(scratch, 'manifest.json'), 'utf8')) as ManifestFile;
   if (!manifestSignatureValid(signed, services.keys.auditVerifyKeys)) return [`the manifest of backup ${entry.backupId} is not signed by a published key`];
-  await decryptToFile(join(dir, DATA_FILE), join(scratch, 'data.tar.gz'), passphrase);
+  const restoredCopy = entry.mode === 'logical' ? await restoreLogical(services, join(dir, DATA_FILE), scratch, passphrase) : await restoreEmbeddedCopy(join(dir, DATA_FILE), scratch, passphrase);
+  try {
+    const restored = await openDatabase(restoredCopy.options);
+    let problems: string[];
+    try {
+      problems = await restoredCopyProblems(restored, signed.manifest, checkpoints, { keys: services.keys, scratchDir: scratch, purged });
+    } finally {
+      await restored.close();
+    }
+    if (problems.length) return problems;
+    const apiProblem = await probeRestoredApi(services.config, scratch, restoredCopy.env);
+    return apiProblem ? [apiProblem] : [];
+  } finally {
+    await restoredCopy.drop();
+  }
+}
+
+/** A restored copy: how to open it here, how a Vigil process reaches it, and how it goes away. */
+interface RestoredCopy {
+  options: DatabaseOptions;
+  env: Record<string, string | undefined>;
+  drop(): Promise<void>;
+}
+
+async function restoreEmbeddedCopy(dataFile: string, scratch: string, passphrase: string): Promise<RestoredCopy> {
+  await decryptToFile(dataFile, join(scratch, 'data.tar.gz'), passphrase);
   const dataDir = join(scratch, 'data');
   await loadEmbedded(join(scratch, 'data.tar.gz'), dataDir);
   await rm(join(scratch, 'data.tar.gz'));
-  const restored = await openDatabase({ dataDir });
-  let problems: string[];
+  return { options: { dataDir }, env: { DATABASE_URL: undefined, VIGIL_DATA_DIR: dataDir }, drop: async () => {} };
+}
+
+/** A logical copy goes into a new database of the same server, dropped afterwards. */
+async function restoreLogical(services: BackupServices, dataFile: string, scratch: string, passphrase: string): Promise<RestoredCopy> {
+  const dumpFile = join(scratch, 'dump.pgc');
+  await decryptToFile(dataFile, dumpFile, passphrase);
+  const database = `vigil_drill_${randomBytes(6).toString('hex')}`;
+  const drop = () => psql(services.config, `drop database if exists ${database} with (force)`).catch(() => {});
   try {
-    problems = await restoredCopyProblems(restored, signed.manifest, checkpoints, { keys: services.keys, scratchDir: scratch, purged: await purgedCompanies(services) });
-  } finally {
-    await restored.close();
+    await psql(services.config, `create database ${database}`);
+    await pgRestore(services.config, dumpFile, database);
+  } catch (error) {
+    await drop();
+    throw error;
   }
-  if (problems.length) return problems;
-  const apiProblem = await probeRestoredApi(services.config, scratch, { DATABASE_URL: undefined, VIGIL_DATA_DIR: dataDir });
-  return apiProblem ? [apiProblem] : [];
+  const url = logicalUrl(services.config, database);
+  return { options: { databaseUrl: url, caFile: services.config.databaseCaFile, dataDir: scratch }, env: { DATABASE_URL: url, APP_DATABASE_URL: undefined, BACKUP_MODE: 'off' }, drop };
 }
 
 /** Each stored file against the digest its entry recorded: a flipped byte is named before anything is decrypted. */

@@ -1,4 +1,5 @@
 import { lexicographicSortSchema } from 'graphql';
+import '../backups/backup-status.graphql.ts';
 import './ops-critical.graphql.ts';
 import './ops-support.graphql.ts';
 import './ops.graphql.ts';

@@ -88,3 +88,20 @@ export interface TenantSummary {
   name: string;
   state: string;
 }
+
+/** BackupStatus: the platform journal and the configuration, no company's id or data. */
+export interface BackupStatus {
+  engine: 'EMBEDDED' | 'PGBACKREST' | 'LOGICAL';
+  engineReason: string;
+  scheduleEnabled: boolean;
+  intervalHours: number;
+  drillIntervalHours: number;
+  retentionDays: number;
+  lastBackup: { backupId: string; finishedAt: string; ageSeconds: number; bytes: number | null } | null;
+  lastFailure: { backupId: string | null; at: string; problem: string; journalSeq: number } | null;
+  lastDrill: { backupId: string | null; at: string; passed: boolean; problems: string[]; durationMs: number | null; journalSeq: number } | null;
+  stale: boolean;
+  rpoSeconds: number | null;
+  rpoNote: string;
+  archiveFailedAt: string | null;
+}

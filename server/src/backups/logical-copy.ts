@@ -1,0 +1,53 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import type { Config } from '../config.ts';
+import { ToolFailed, runTool } from './os-command.ts';
+
+/** A stream of data, and the promise that the tool producing it finished well (checked after the stream is consumed). */
+export interface ToolStream {
+  stream: Readable;
+  done: Promise<void>;
+}
+
+type LogicalConfig = Pick<Config, 'databaseUrl' | 'databaseCaFile' | 'backup'>;
+
+/**
+ * The role the logical copy reads and restores as: BACKUP_DATABASE_URL when set, else DATABASE_URL. It must
+ * see every row (Vigil's tables force row-level security, which pg_dump refuses to dump through), so
+ * it is the schema's owner with BYPASSRLS or the service's administrator.
+ */
+export function logicalUrl(config: LogicalConfig, database?: string): string {
+  const url = config.backup.databaseUrl ?? config.databaseUrl!;
+  const withDatabase = database ? url.replace(/^([a-z]+:\/\/[^/?#]*)(\/[^?#]*)?/i, `$1/${encodeURIComponent(database)}`) : url;
+  // libpq walks a host list itself; read-write picks the primary.
+  return `${withDatabase}${withDatabase.includes('?') ? '&' : '?'}target_session_attrs=read-write`;
+}
+
+function toolEnv(config: LogicalConfig): NodeJS.ProcessEnv {
+  return { ...process.env, ...(config.databaseCaFile ? { PGSSLROOTCERT: config.databaseCaFile } : {}) };
+}
+
+/** `pg_dump -Fc` of Vigil's database: compressed, restorable table by table with pg_restore. */
+export function pgDump(config: LogicalConfig): ToolStream {
+  const child = spawn(join(config.backup.pgBinDir, 'pg_dump'), ['--format=custom', `--dbname=${logicalUrl(config)}`], { env: toolEnv(config), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+  const done = new Promise<void>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => (code === 0 ? resolve() : reject(new ToolFailed(`pg_dump failed: ${stderr.trim() || `exit ${code}`}`))));
+  });
+  // Read from the start: a child's unread stdout is discarded when it exits (Node's flushStdio), and the
+  // caller derives its key first.
+  return { stream: child.stdout.pipe(new PassThrough()), done };
+}
+
+/** A dump restored into a new, empty database of the same server. */
+export async function pgRestore(config: LogicalConfig, dumpFile: string, database: string): Promise<void> {
+  await runTool({}, join(config.backup.pgBinDir, 'pg_restore'), ['--exit-on-error', '--single-transaction', `--dbname=${logicalUrl(config, database)}`, dumpFile], { env: toolEnv(config) });
+}
+
+/** One statement on the server, through libpq (which walks a host list to the primary, as pg_dump does). */
+export async function psql(config: LogicalConfig, statement: string): Promise<void> {
+  await runTool({}, join(config.backup.pgBinDir, 'psql'), ['--no-psqlrc', '--quiet', '-v', 'ON_ERROR_STOP=1', `--dbname=${logicalUrl(config)}`, '-c', statement], { env: toolEnv(config) });
+}
