@@ -116,6 +116,12 @@ const EnvSchema = z.object({
   BACKUP_INTERVAL_HOURS: z.coerce.number().positive().default(24),
   BACKUP_DRILL_INTERVAL_HOURS: z.coerce.number().positive().default(24),
   BACKUP_RETENTION_DAYS: positiveInt(14),
+  OFFSITE_S3_URL: z.url({ protocol: /^https$/, error: 'an https:// URL: https://<endpoint>/<bucket>[/<prefix>]' }).optional(),
+  OFFSITE_S3_REGION: z.string().min(1).default('us-east-1'),
+  OFFSITE_S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  OFFSITE_S3_SECRET_KEY_FILE: z.string().min(1).optional(),
+  OFFSITE_S3_CA_FILE: z.string().min(1).optional(),
+  OFFSITE_S3_LOCK_DAYS: z.coerce.number().int().min(0).default(0),
 });
 
 export interface TlsConfig {
@@ -220,6 +226,20 @@ export interface Config {
   /** False on a Vigil the restore drill starts on a restored copy: it must not back up, mail or sign checkpoints. */
   readonly backgroundJobs: boolean;
   readonly backup: BackupSettings;
+  /** The external (in production versioned, object-locked) bucket copies and checkpoints also go to; absent: none. */
+  readonly offsite?: OffsiteSettings;
+}
+
+export interface OffsiteSettings {
+  /** https://<endpoint>/<bucket>[/<prefix>], path-style. */
+  readonly url: string;
+  readonly region: string;
+  readonly accessKeyId?: string;
+  /** The secret access key, in a file (a mounted secret), never in the environment's listing. */
+  readonly secretKeyFile?: string;
+  readonly caFile?: string;
+  /** Object Lock retention (compliance mode) put on every object; 0: the bucket's default. */
+  readonly lockDays: number;
 }
 
 /** The only reader of process.env: everything else receives a frozen Config. */
@@ -301,7 +321,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       drillIntervalHours: e.BACKUP_DRILL_INTERVAL_HOURS,
       retentionDays: e.BACKUP_RETENTION_DAYS,
     }),
+    offsite: e.OFFSITE_S3_URL
+      ? Object.freeze({
+          url: e.OFFSITE_S3_URL,
+          region: e.OFFSITE_S3_REGION,
+          accessKeyId: e.OFFSITE_S3_ACCESS_KEY_ID,
+          secretKeyFile: e.OFFSITE_S3_SECRET_KEY_FILE,
+          caFile: e.OFFSITE_S3_CA_FILE,
+          lockDays: e.OFFSITE_S3_LOCK_DAYS,
+        })
+      : undefined,
   });
+  if (e.OFFSITE_S3_URL && Boolean(e.OFFSITE_S3_ACCESS_KEY_ID) !== Boolean(e.OFFSITE_S3_SECRET_KEY_FILE)) {
+    throw new ConfigError('Invalid configuration: OFFSITE_S3_ACCESS_KEY_ID and OFFSITE_S3_SECRET_KEY_FILE go together (or neither: the SDK\'s own credentials, e.g. an instance role)');
+  }
   const [problem] = encryptedHopProblems(config);
   if (problem) throw new ConfigError(problem);
   return config;

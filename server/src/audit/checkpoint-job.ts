@@ -2,7 +2,8 @@ import { PLATFORM_TENANT_ID } from '../db/tenancy.ts';
 import { claimLease } from '../jobs/lease.ts';
 import type { Services } from '../services.ts';
 import { AuditEvent } from './audit-event.entity.ts';
-import { type Checkpoint, appendCheckpoint, readCheckpoints } from './checkpoints.ts';
+import { type Checkpoint, appendCheckpoint, offsiteCheckpointKey, readCheckpoints } from './checkpoints.ts';
+import { offsiteStore } from '../offsite/object-store.ts';
 import { SYSTEM_ORIGIN } from './journal.ts';
 import { inTenantTransaction } from '../unit-of-work.ts';
 
@@ -22,10 +23,23 @@ export async function writeCheckpoints(services: Services, leaseSeconds: number)
     const last = readCheckpoints(services.config.checkpointsDir, tenantId).at(-1);
     if (last && (head?.seq ?? 0) < last.seq) await reportRollback(services, tenantId, head?.seq ?? 0, last);
     if (!head || (last && last.seq >= head.seq)) continue;
-    appendCheckpoint(services.config.checkpointsDir, { key: services.keys.auditSigningKey, keyId: services.keys.auditSigningKeyId }, { tenantId, seq: head.seq, hash: head.hash }, now);
+    const checkpoint = appendCheckpoint(services.config.checkpointsDir, { key: services.keys.auditSigningKey, keyId: services.keys.auditSigningKeyId }, { tenantId, seq: head.seq, hash: head.hash }, now);
+    await copyOffsite(services, checkpoint);
     written += 1;
   }
   return written;
+}
+
+/**
+ * Every checkpoint also goes to the external bucket, one object each (object-locked objects are never
+ * rewritten): the trail every instance and the drill read. A failed upload is logged; the local trail keeps it.
+ */
+async function copyOffsite(services: Services, checkpoint: Checkpoint): Promise<void> {
+  try {
+    await offsiteStore(services.config)?.putText(offsiteCheckpointKey(checkpoint), JSON.stringify(checkpoint));
+  } catch (error) {
+    services.log.error({ err: error, tenantId: checkpoint.tenantId, seq: checkpoint.seq }, 'checkpoint not copied to the external bucket');
+  }
 }
 
 const ROLLBACK = 'journal.rollback_detected';

@@ -48,6 +48,10 @@ export function dropCheckpoints(dir: string, tenantId: string): void {
   rmSync(fileOf(dir, tenantId), { force: true });
 }
 
+/** Under the external bucket's `checkpoints/`: one object per checkpoint, ordered by seq (which only grows per journal). */
+export const offsiteCheckpointPrefix = (tenantId: string) => `checkpoints/${tenantId}/`;
+export const offsiteCheckpointKey = (c: Pick<Checkpoint, 'tenantId' | 'seq'>) => `${offsiteCheckpointPrefix(c.tenantId)}${String(c.seq).padStart(12, '0')}.json`;
+
 export function appendCheckpoint(dir: string, signer: CheckpointSigner, head: { tenantId: string; seq: number; hash: string }, time: Date): Checkpoint {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const previous = readCheckpoints(dir, head.tenantId).at(-1) ?? null;

@@ -15,7 +15,7 @@ export interface BackupEntry {
 
 export const DATA_FILE = 'data.enc';
 export const MANIFEST_FILE = 'manifest.enc';
-const ENTRY_FILE = 'backup.json';
+export const ENTRY_FILE = 'backup.json';
 
 /** Sortable by time: `20261202T201500Z-1a2b`. */
 export function newBackupId(now: Date): string {

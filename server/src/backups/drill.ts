@@ -16,6 +16,9 @@ import { backupPassphrase } from './passphrase.ts';
 import { type PurgedCompanies, restoredCopyProblems } from './restored-checks.ts';
 import { type ManifestFile, recordPlatformEvent } from './take-backup.ts';
 import { backupEngine } from './mode.ts';
+import { offsiteStore } from '../offsite/object-store.ts';
+import { downloadCopy, listOffsiteCopies } from './offsite-copies.ts';
+import { checkpointTrail } from './trail.ts';
 import { ToolFailed } from './os-command.ts';
 import { pgbackrestDrillProblems } from './pgbackrest-drill.ts';
 
@@ -58,21 +61,29 @@ export async function runDrill(services: BackupServices, backupId?: string): Pro
   return result;
 }
 
-/** A copy of the catalogue in BACKUP_DIR: the embedded database's data directory, or a logical dump. */
+/**
+ * A copy of the catalogue: the embedded database's data directory, or a logical dump. With an external
+ * bucket, the copy is fetched from there (the path a restore after losing the servers takes) and held to the
+ * bucket's checkpoint trail; otherwise BACKUP_DIR's, with the trail it carries.
+ */
 async function catalogueDrill(services: BackupServices, scratch: string, purged: PurgedCompanies, backupId?: string): Promise<{ backupId: string | null; problems: string[] }> {
-  const backups = listBackups(services.config.backup.dir);
+  const store = offsiteStore(services.config);
+  const backups = store ? await listOffsiteCopies(store) : listBackups(services.config.backup.dir);
   const entry = backupId ? backups.find((b) => b.backupId === backupId) : backups.at(-1);
-  if (!entry) return { backupId: backupId ?? null, problems: [backupId ? `no backup ${backupId}` : 'no backup to restore yet'] };
-  return { backupId: entry.backupId, problems: await drillProblems(services, entry, scratch, purged) };
+  if (!entry) return { backupId: backupId ?? null, problems: [backupId ? `no backup ${backupId}` : `no backup to restore yet${store ? ` in ${store.where}` : ''}`] };
+  const dir = store ? join(scratch, 'copy') : backupPath(services.config.backup.dir, entry.backupId);
+  if (store) await downloadCopy(store, entry, dir);
+  return { backupId: entry.backupId, problems: await drillProblems(services, entry, dir, scratch, purged) };
 }
 
-async function drillProblems(services: BackupServices, entry: BackupEntry, scratch: string, purged: PurgedCompanies): Promise<string[]> {
-  const dir = backupPath(services.config.backup.dir, entry.backupId);
+async function drillProblems(services: BackupServices, entry: BackupEntry, dir: string, scratch: string, purged: PurgedCompanies): Promise<string[]> {
   const damaged = await damagedFiles(dir, entry);
   if (damaged.length) return damaged;
   const passphrase = backupPassphrase(services.config);
   await decryptToFile(join(dir, MANIFEST_FILE), join(scratch, 'manifest.json'), passphrase);
-  const { signed, checkpoints } = JSON.parse(await readFile(join(scratch, 'manifest.json'), 'utf8')) as ManifestFile;
+  const { signed, checkpoints: carried } = JSON.parse(await readFile(join(scratch, 'manifest.json'), 'utf8')) as ManifestFile;
+  const tenantIds = signed.manifest.tenants.map(({ tenantId }) => tenantId);
+  const checkpoints = offsiteStore(services.config) ? await checkpointTrail(services.config, tenantIds, new Date(signed.manifest.takenAt)) : carried;
   if (!manifestSignatureValid(signed, services.keys.auditVerifyKeys)) return [`the manifest of backup ${entry.backupId} is not signed by a published key`];
   const restoredCopy = entry.mode === 'logical' ? await restoreLogical(services, join(dir, DATA_FILE), scratch, passphrase) : await restoreEmbeddedCopy(join(dir, DATA_FILE), scratch, passphrase);
   try {

@@ -11,7 +11,7 @@ import { pgbackrest, repoProblems, stanzaInfo } from './pgbackrest.ts';
 import { firstUnrestored, segmentBefore } from './wal-segments.ts';
 import { type PurgedCompanies, restoredCopyProblems } from './restored-checks.ts';
 import { type ScratchCluster, startScratchCluster } from './scratch-cluster.ts';
-import { checkpointLines } from './take-backup.ts';
+import { checkpointTrail } from './trail.ts';
 
 /** The repository the drill restores from: the external one, so that decryption and the external path are exercised. */
 const DRILL_REPO = 1;
@@ -52,7 +52,7 @@ export async function pgbackrestDrillProblems(services: BackupServices, scratch:
 
 async function restoredProblems(services: BackupServices, cluster: ScratchCluster, manifest: Parameters<typeof restoredCopyProblems>[1], scratch: string, purged: PurgedCompanies): Promise<string[]> {
   const until = (await cluster.replayedUntil()) ?? new Date(manifest.takenAt);
-  const checkpoints = Object.fromEntries(manifest.tenants.map(({ tenantId }) => [tenantId, checkpointLines(services.config.checkpointsDir, tenantId, until)]));
+  const checkpoints = await checkpointTrail(services.config, manifest.tenants.map(({ tenantId }) => tenantId), until);
   const restored = await openDatabase({ databaseUrl: cluster.url, dataDir: scratch });
   let problems: string[];
   try {

@@ -13,6 +13,8 @@ import { backupPassphrase } from './passphrase.ts';
 import { type BackupEngine, backupEngine } from './mode.ts';
 import { takePgbackrestCopy } from './pgbackrest-copy.ts';
 import { type ToolStream, pgDump } from './logical-copy.ts';
+import { offsiteStore } from '../offsite/object-store.ts';
+import { uploadCopy } from './offsite-copies.ts';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -45,8 +47,11 @@ const logicalCopier: Copier = (services, signed, startedAt) => catalogueCopy(ser
 /** Embedded and logical copies are files of Vigil's own catalogue in BACKUP_DIR, pruned by its retention. */
 async function catalogueCopy(services: BackupServices, signed: SignedManifest, startedAt: Date, mode: BackupEntry['mode'], data: ToolStream): Promise<TakenCopy> {
   const entry = await writeCopy(services, signed, startedAt, mode, data);
+  const store = offsiteStore(services.config);
+  // The bucket keeps its copies by its own lifecycle and Object Lock: Vigil never deletes there.
+  if (store) await uploadCopy(store, services.config.backup.dir, entry);
   const pruned = await pruneBackups(services.config.backup.dir, new Date(startedAt.getTime() - services.config.backup.retentionDays * 86_400_000));
-  return { bytes: Object.values(entry.files).reduce((sum, file) => sum + file.bytes, 0), details: { entry, pruned } };
+  return { bytes: Object.values(entry.files).reduce((sum, file) => sum + file.bytes, 0), details: { entry, pruned, offsite: store?.where ?? null } };
 }
 
 /**
