@@ -90,7 +90,7 @@ describe('the external bucket', () => {
     try {
       const result = await runDrill(vigil.services);
       expect(result.passed).toBe(false);
-      expect(result.problems.join('\n')).toContain(`company ${company.tenantId}: the checkpoint trail in the backup is not intact`);
+      expect(result.problems.join('\n')).toContain(`company ${company.tenantId}: the checkpoint trail the copy is held to is not intact`);
     } finally {
       writeFileSync(file, original);
     }

@@ -40,7 +40,7 @@ export async function restoredCopyProblems(
 
 async function journalProblems(restored: Database, expected: BackupManifest['tenants'][number], trail: ReturnType<typeof verifiedCheckpoints>): Promise<string[]> {
   const who = `company ${expected.tenantId}`;
-  if (trail.problem) return [`${who}: the checkpoint trail in the backup is not intact: ${trail.problem}`];
+  if (trail.problem) return [`${who}: the checkpoint trail the copy is held to is not intact: ${trail.problem}`];
   const report = await verifyChain(restored.forTenant(expected.tenantId), trail);
   if (!report.ok) return [`${who}: the journal does not verify, first bad seq ${report.firstBadSeq ?? '-'}: ${report.problem}`];
   const state = await tenantState({ db: restored }, expected.tenantId);
