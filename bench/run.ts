@@ -3,6 +3,7 @@
 // A measurement, not a test: the exit code is 0 even below target (non-zero only on bad usage).
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { apiKeyBenchmark } from './api-key.ts';
+import { backupBenchmark } from './backup.ts';
 import { backstopFanOutBenchmark, backstopViewerBenchmark } from './backstop.ts';
 import { fanOutBenchmark } from './fan-out.ts';
 import { signInFloodBenchmark } from './sign-in-flood.ts';
@@ -25,7 +26,10 @@ const BENCHMARKS: Benchmark[] = [
   fanOutBenchmark,
   backstopViewerBenchmark,
   backstopFanOutBenchmark,
+  backupBenchmark,
 ];
+/** These measure the embedded database itself, in a VIGIL_HOME of their own: they need no PostgreSQL server. */
+const EMBEDDED_ONLY: Benchmark[] = [backupBenchmark];
 // ---------------------------------------------------------------------------------------------
 
 type Cleanup = () => Promise<void>;
@@ -51,10 +55,11 @@ function selected(names: string[]): Benchmark[] {
 async function main(): Promise<void> {
   const benchmarks = selected(process.argv.slice(2));
   const settings = loadSettings();
-  const server = await findDatabaseServer();
+  const embeddedOnly = benchmarks.every((b) => EMBEDDED_ONLY.includes(b));
+  const server = embeddedOnly ? null : await findDatabaseServer();
   console.log(`Node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${loadAverage()}`);
   console.log(`database: ${server ? new URL(server).host : 'embedded PGlite'}; settings: ${JSON.stringify(settings)}`);
-  if (!server) console.warn('WARNING: no PostgreSQL server found, Vigil runs on the embedded PGlite: its figures are not representative.');
+  if (!server && !embeddedOnly) console.warn('WARNING: no PostgreSQL server found, Vigil runs on the embedded PGlite: its figures are not representative.');
 
   const context: BenchContext = {
     settings,
