@@ -21,6 +21,7 @@ import { createEventBus } from '../server/src/event-bus.ts';
 import { createLogger } from '../server/src/logger.ts';
 import { loadServerKeys } from '../server/src/server-keys.ts';
 import { exitWith } from './exit-with.ts';
+import { ToolFailed } from '../server/src/backups/os-command.ts';
 import { ConfigError } from '../server/src/config-error.ts';
 
 const COMMANDS = ['backup', 'list', 'drill', 'restore'] as const;
@@ -93,4 +94,5 @@ async function withServices(config: Config, work: (services: BackupServices) => 
   }
 }
 
-exitWith(main());
+// A tool's failure is a sentence for the operator, not a stack.
+exitWith(main(), (error) => (error instanceof ToolFailed ? error.message : error));

@@ -9,6 +9,8 @@ import { runDrill } from '../../server/src/backups/drill.ts';
 import { backupEngine } from '../../server/src/backups/mode.ts';
 import { restoreLogicalTo } from '../../server/src/backups/restore.ts';
 import { takeBackup } from '../../server/src/backups/take-backup.ts';
+import { AuditEvent } from '../../server/src/audit/audit-event.entity.ts';
+import { PLATFORM_TENANT_ID } from '../../server/src/db/tenancy.ts';
 import { signUpTenant } from '../support/factories.ts';
 import { writeEvents } from '../support/journal.ts';
 import { tamperWithJournal } from '../support/owner-sql.ts';
@@ -84,4 +86,18 @@ describe('logical copies of a managed database', () => {
     expect(result.problems.join('\n')).toContain(`company ${company.tenantId}: the journal does not verify, first bad seq 2`);
     expect((await databases()).filter((name) => name.startsWith('vigil_drill_'))).toEqual([]);
   }, 180_000);
+
+  test('a role that cannot read through row-level security: the copy fails with a sentence saying what to set, journalled, nothing listed', async () => {
+    await cluster.query("create role vigil_reader login password 'reader'");
+    await cluster.query('grant select on all tables in schema public to vigil_reader');
+    await cluster.query('grant select on all sequences in schema public to vigil_reader');
+    const reader = cluster.superuserUrl().replace('postgres@', 'vigil_reader:reader@');
+    const listed = listBackups(vigil.config.backup.dir).length;
+    const services = { ...vigil.services, config: { ...vigil.config, backup: { ...vigil.config.backup, databaseUrl: reader } } };
+    await expect(takeBackup(services)).rejects.toThrow(/pg_dump cannot read Vigil's tables: .* Set BACKUP_DATABASE_URL to a role with BYPASSRLS/);
+    expect(listBackups(vigil.config.backup.dir)).toHaveLength(listed);
+    const [failed] = (await vigil.services.db.forTenant(PLATFORM_TENANT_ID).find(AuditEvent, { action: 'backup.failed' })).slice(-1);
+    expect(failed.details).toMatchObject({ mode: 'logical', problem: expect.stringContaining('BACKUP_DATABASE_URL') });
+    expect(JSON.stringify(failed.details)).not.toContain('reader@');
+  }, 60_000);
 });

@@ -35,11 +35,20 @@ export function pgDump(config: LogicalConfig): ToolStream {
   child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
   const done = new Promise<void>((resolve, reject) => {
     child.once('error', reject);
-    child.once('close', (code) => (code === 0 ? resolve() : reject(new ToolFailed(`pg_dump failed: ${stderr.trim() || `exit ${code}`}`))));
+    child.once('close', (code) => (code === 0 ? resolve() : reject(new ToolFailed(dumpFailure(stderr, code)))));
   });
+  // Awaited once the stream is consumed; a dump that fails sooner must not be an unhandled rejection meanwhile.
+  done.catch(() => {});
   // Read from the start: a child's unread stdout is discarded when it exits (Node's flushStdio), and the
   // caller derives its key first.
   return { stream: child.stdout.pipe(new PassThrough()), done };
+}
+
+function dumpFailure(stderr: string, code: number | null): string {
+  if (/affected by row-level security/.test(stderr)) {
+    return "pg_dump cannot read Vigil's tables: they force row-level security and this role does not bypass it. Set BACKUP_DATABASE_URL to a role with BYPASSRLS (or the service's administrator); README, \"Backups and failover\"";
+  }
+  return `pg_dump failed: ${stderr.trim().split('\n').slice(-3).join(' ') || `exit ${code}`}`;
 }
 
 /** A dump restored into a new, empty database of the same server. */
