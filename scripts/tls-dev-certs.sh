@@ -21,6 +21,7 @@ issue() {
 }
 issue vigil "DNS:localhost,DNS:vigil,IP:127.0.0.1"
 issue postgres "DNS:postgres,DNS:localhost"
+issue postgres-standby "DNS:postgres-standby,DNS:localhost"
 issue redis "DNS:redis,DNS:localhost"
 chmod 600 ca.key
 echo "certificates in $dir: ca.crt, vigil.{crt,key}, postgres.{crt,key}, redis.{crt,key}"
