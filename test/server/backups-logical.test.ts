@@ -7,6 +7,8 @@ import { writeCheckpoints } from '../../server/src/audit/checkpoint-job.ts';
 import { DATA_FILE, backupPath, listBackups } from '../../server/src/backups/catalogue.ts';
 import { runDrill } from '../../server/src/backups/drill.ts';
 import { backupEngine } from '../../server/src/backups/mode.ts';
+import { toolConnection } from '../../server/src/backups/logical-copy.ts';
+import { ToolFailed, runTool } from '../../server/src/backups/os-command.ts';
 import { restoreLogicalTo } from '../../server/src/backups/restore.ts';
 import { takeBackup } from '../../server/src/backups/take-backup.ts';
 import { AuditEvent } from '../../server/src/audit/audit-event.entity.ts';
@@ -100,4 +102,14 @@ describe('logical copies of a managed database', () => {
     expect(failed.details).toMatchObject({ mode: 'logical', problem: expect.stringContaining('BACKUP_DATABASE_URL') });
     expect(JSON.stringify(failed.details)).not.toContain('reader@');
   }, 60_000);
+
+  test('the tools get the password in their environment, never on a command line, and a silent failure does not repeat its arguments', async () => {
+    const config = { databaseUrl: 'postgres://vigil:s%3Acret@db1:5432,db2:5432/vigil?sslmode=verify-full', databaseCaFile: undefined, backup: vigil.config.backup };
+    const { dbname, env } = toolConnection(config);
+    expect(dbname).toBe('postgres://vigil@db1:5432,db2:5432/vigil?sslmode=verify-full&target_session_attrs=read-write');
+    expect(env.PGPASSWORD).toBe('s:cret');
+    const failed = await runTool({}, '/bin/false', ['--dbname=postgres://vigil:s3cret@db1/vigil']).catch((error: Error) => error);
+    expect(failed).toBeInstanceOf(ToolFailed);
+    expect((failed as Error).message).toBe('false failed: exit 1');
+  });
 });

@@ -24,13 +24,19 @@ export function logicalUrl(config: LogicalConfig, database?: string): string {
   return `${withDatabase}${withDatabase.includes('?') ? '&' : '?'}target_session_attrs=read-write`;
 }
 
-function toolEnv(config: LogicalConfig): NodeJS.ProcessEnv {
-  return { ...process.env, ...(config.databaseCaFile ? { PGSSLROOTCERT: config.databaseCaFile } : {}) };
+/** How a libpq tool reaches that role: the URL without its password, which goes in PGPASSWORD (a command line is visible to every local user). */
+export function toolConnection(config: LogicalConfig, database?: string): { dbname: string; env: NodeJS.ProcessEnv } {
+  const url = logicalUrl(config, database);
+  const login = /^([a-z]+:\/\/)([^:@/?#]*):([^@/?#]*)@/i.exec(url);
+  const env: NodeJS.ProcessEnv = { ...process.env, ...(config.databaseCaFile ? { PGSSLROOTCERT: config.databaseCaFile } : {}) };
+  if (!login) return { dbname: url, env };
+  return { dbname: url.replace(login[0], `${login[1]}${login[2]}@`), env: { ...env, PGPASSWORD: decodeURIComponent(login[3]) } };
 }
 
 /** `pg_dump -Fc` of Vigil's database: compressed, restorable table by table with pg_restore. */
 export function pgDump(config: LogicalConfig): ToolStream {
-  const child = spawn(join(config.backup.pgBinDir, 'pg_dump'), ['--format=custom', `--dbname=${logicalUrl(config)}`], { env: toolEnv(config), stdio: ['ignore', 'pipe', 'pipe'] });
+  const { dbname, env } = toolConnection(config);
+  const child = spawn(join(config.backup.pgBinDir, 'pg_dump'), ['--format=custom', `--dbname=${dbname}`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
   const done = new Promise<void>((resolve, reject) => {
@@ -53,10 +59,12 @@ function dumpFailure(stderr: string, code: number | null): string {
 
 /** A dump restored into a new, empty database of the same server. */
 export async function pgRestore(config: LogicalConfig, dumpFile: string, database: string): Promise<void> {
-  await runTool({}, join(config.backup.pgBinDir, 'pg_restore'), ['--exit-on-error', '--single-transaction', `--dbname=${logicalUrl(config, database)}`, dumpFile], { env: toolEnv(config) });
+  const { dbname, env } = toolConnection(config, database);
+  await runTool({}, join(config.backup.pgBinDir, 'pg_restore'), ['--exit-on-error', '--single-transaction', `--dbname=${dbname}`, dumpFile], { env });
 }
 
 /** One statement on the server, through libpq (which walks a host list to the primary, as pg_dump does). */
 export async function psql(config: LogicalConfig, statement: string): Promise<void> {
-  await runTool({}, join(config.backup.pgBinDir, 'psql'), ['--no-psqlrc', '--quiet', '-v', 'ON_ERROR_STOP=1', `--dbname=${logicalUrl(config)}`, '-c', statement], { env: toolEnv(config) });
+  const { dbname, env } = toolConnection(config);
+  await runTool({}, join(config.backup.pgBinDir, 'psql'), ['--no-psqlrc', '--quiet', '-v', 'ON_ERROR_STOP=1', `--dbname=${dbname}`, '-c', statement], { env });
 }

@@ -1,5 +1,4 @@
-import { execFile } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { chown } from 'node:fs/promises';
 import type { BackupSettings } from '../config.ts';
 
@@ -8,7 +7,7 @@ export interface ToolOutput {
   stderr: string;
 }
 
-/** A tool that failed: its own words, the last lines of what it printed, never the command line (it may hold a passphrase). */
+/** A tool that failed: the last lines of what it printed, or its exit code; never the command line. */
 export class ToolFailed extends Error {}
 
 /**
@@ -22,7 +21,11 @@ export function runTool(settings: Pick<BackupSettings, 'runAs'>, command: string
     execFile(file, fileArgs, { cwd: options.cwd ?? '/', env: options.env ?? process.env, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       if (!error) return resolve({ stdout, stderr });
       const said = `${stderr}\n${stdout}`.trim().split('\n').slice(-6).join('\n');
-      reject(new ToolFailed(`${command.split('/').at(-1)} ${args[0] ?? ''} failed: ${said || error.message}`));
+      // Never error.message: it repeats the command line, connection URLs and all.
+      const how = error.signal ? `killed by ${error.signal}` : `exit ${error.code}`;
+      // A subcommand (pgbackrest backup) is named; an option never is.
+      const verb = /^[a-z-]+$/.test(args[0] ?? '') ? ` ${args[0]}` : '';
+      reject(new ToolFailed(`${command.split('/').at(-1)}${verb} failed: ${said || how}`));
     });
   });
 }
