@@ -8,7 +8,9 @@
 import { parseArgs } from 'node:util';
 import { runDrill } from '../server/src/backups/drill.ts';
 import { listBackups } from '../server/src/backups/catalogue.ts';
-import { backupToRestore, restoreEmbedded, restoreLogicalTo, restorePgbackrest } from '../server/src/backups/restore.ts';
+import { backupToRestore, reapplyPurgesTo, restoreEmbedded, restoreLogicalTo, restorePgbackrest } from '../server/src/backups/restore.ts';
+import { logicalUrl } from '../server/src/backups/logical-copy.ts';
+import type { ReappliedPurges } from '../server/src/critical-ops/reapply-purges.ts';
 import { takeBackup } from '../server/src/backups/take-backup.ts';
 import { type BackupEngine, backupEngine } from '../server/src/backups/mode.ts';
 import { pgbackrest } from '../server/src/backups/pgbackrest.ts';
@@ -68,18 +70,26 @@ async function restore(config: Config, engine: BackupEngine, to: string | undefi
   if (engine === 'pgbackrest') {
     await restorePgbackrest(config, to, before);
     console.log(`restored into ${to}${before ? ` as of ${before}` : ''} (archiving off); start it with pg_ctl -D ${to} start, as the server's OS user`);
+    console.log('the first Vigil that opens it applies the purge receipts of companies purged since (before it serves)');
     return 0;
   }
   const entry = backupToRestore(config, before);
   if (!entry) throw new ConfigError(`No backup${before ? ` taken at or before ${before}` : ''} in ${config.backup.dir}`);
   if (engine === 'logical') {
     await restoreLogicalTo(config, entry, to);
+    printPurges(await reapplyPurgesTo(config, { databaseUrl: logicalUrl(config, to), caFile: config.databaseCaFile, dataDir: config.dataDir }));
     console.log(`backup ${entry.backupId} restored into database ${to}; run Vigil on it with DATABASE_URL pointing there`);
     return 0;
   }
   await restoreEmbedded(config, entry, to);
+  printPurges(await reapplyPurgesTo(config, { dataDir: to }));
   console.log(`backup ${entry.backupId} restored into ${to}; run Vigil on it with VIGIL_DATA_DIR=${to} npm run serve`);
   return 0;
+}
+
+function printPurges({ reapplied, refused }: ReappliedPurges): void {
+  for (const tenantId of reapplied) console.log(`company ${tenantId} was purged after this copy was taken: its data is removed again (receipt applied)`);
+  for (const sentence of refused) console.log(`WARNING: ${sentence}`);
 }
 
 async function withServices(config: Config, work: (services: BackupServices) => Promise<number>): Promise<number> {

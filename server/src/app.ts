@@ -29,6 +29,7 @@ import { startNotifications } from './notifications/notifier.ts';
 import { runBackupSchedule } from './backups/schedule.ts';
 import { pruneIdempotencyKeys } from './idempotency/idempotency.ts';
 import { loadServerKeys } from './server-keys.ts';
+import { reapplyKeptPurges, reportReapplied } from './critical-ops/reapply-purges.ts';
 import { LiveFeeds, gapReader } from './audit/live-feeds.ts';
 import type { Services } from './services.ts';
 import { PasswordHasher } from './users/password-hasher.ts';
@@ -72,12 +73,15 @@ async function startApp(config: Config, options: AppOptions) {
   const log = options.logger ?? createLogger(config.logLevel);
   const redisReachable = config.redisUrl ? await probeRedis(config.redisUrl, config.redisCaFile) : false;
   if (config.redisUrl && !redisReachable) log.warn('Redis unreachable at start');
-  const db = options.sharedDatabase ?? (await openDatabase({ ...databaseOptionsFrom(config), log, ...options.database }));
+  const clock = options.clock ?? systemClock;
+  const keys = loadServerKeys(config);
+  const db =
+    options.sharedDatabase ??
+    (await openDatabase({ ...databaseOptionsFrom(config), log, afterMigrations: reapplyKeptPurges(config, keys.auditVerifyKeys, () => clock.now(), reportReapplied(log)), ...options.database }));
   const bus = createEventBus({ log, redisUrl: config.redisUrl, redisCaFile: config.redisCaFile, channelPrefix: config.redisChannelPrefix });
   const budgetRedis = config.redisUrl ? createRedisClient(config.redisUrl, config.redisCaFile) : null;
   // Reachable: serve once connected, so that the first requests count in the shared budget already.
   if (budgetRedis && redisReachable) await whenReady(budgetRedis, 2000);
-  const clock = options.clock ?? systemClock;
   const eventLoop = new EventLoopLoad();
   const fairUse = createFairUse({ rules: config.fairUse, clock, redis: budgetRedis, prefix: config.redisChannelPrefix, log });
   const services: Services = {
@@ -87,7 +91,7 @@ async function startApp(config: Config, options: AppOptions) {
     locators: new Locators(db),
     credentials: new CredentialLookup(db),
     hasher: new PasswordHasher(config.passwordHash, config.passwordHashConcurrency, { threadpoolIsCap: config.threadpoolSize <= config.passwordHashConcurrency, load: eventLoop }),
-    keys: loadServerKeys(config),
+    keys,
     bus,
     fairUse,
     liveFeeds: new LiveFeeds(bus, gapReader(db)),

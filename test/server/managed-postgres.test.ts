@@ -1,11 +1,14 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { generate } from 'otplib';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ConfigError } from '../../server/src/config-error.ts';
+import { reapplyPurgesTo } from '../../server/src/backups/restore.ts';
+import { executedDeletion, operationState, purgeDue } from '../support/critical-ops.ts';
 import { openDatabase } from '../../server/src/db/database.ts';
 import { Locators } from '../../server/src/db/locators.ts';
 import { LOCATOR_ROLE } from '../../server/src/db/tenancy.ts';
@@ -194,3 +197,36 @@ describe('refuses to start, with one line saying what is wrong and how to fix it
     }
   }, 60_000);
 });
+
+describe('a purged company in a copy restored from before its purge (a provider’s point-in-time recovery)', () => {
+  test('is removed again when Vigil opens the copy, by an owner without superuser, and the copy’s other companies stay', async () => {
+    const gone = await executedDeletion(vigil);
+    const bystander = await signUpTenant(vigil.client());
+    const dump = join(mkdtempSync(join(tmpdir(), 'vigil-pitr-')), 'before-purge.pgc');
+    chmodSync(dirname(dump), 0o777);
+    await postgresTool('pg_dump', ['-h', cluster.socketDir, '-p', String(cluster.port), '-Fc', '-f', dump, 'vigil']);
+    await purgeDue(vigil);
+    expect(await operationState(vigil, gone.operationId)).toBe('purged');
+
+    await cluster.query(`create database vigil_pitr owner ${OWNER}`);
+    await postgresTool('pg_restore', ['-h', cluster.socketDir, '-p', String(cluster.port), '-d', 'vigil_pitr', dump]);
+    const rowsOf = async (tenantId: string) => Number((await cluster.query<{ n: string }>('select count(*) as n from app_user where tenant_id = $1', [tenantId], 'vigil_pitr'))[0].n);
+    expect(await rowsOf(gone.tenantId)).toBe(3);
+
+    const pitrUrl = ownerUrl.replace(/\/vigil$/, '/vigil_pitr');
+    expect(await reapplyPurgesTo(vigil.config, { databaseUrl: pitrUrl, dataDir: 'memory://' })).toEqual({ reapplied: [gone.tenantId], refused: [] });
+    expect(await rowsOf(gone.tenantId)).toBe(0);
+    expect(await rowsOf(bystander.tenantId)).toBe(1);
+    expect(Number((await cluster.query<{ n: string }>('select count(*) as n from audit_event where tenant_id = $1', [gone.tenantId], 'vigil_pitr'))[0].n)).toBe(0);
+    // The journal is append-only again once the receipt is applied, for the owner too.
+    const [trigger] = await cluster.query<{ tgenabled: string }>("select tgenabled from pg_trigger where tgname = 'audit_event_append_only'", [], 'vigil_pitr');
+    expect(trigger.tgenabled).toBe('O');
+  }, 120_000);
+});
+
+/** pg_dump and pg_restore as the superuser, over the cluster's socket (as the postgres OS user when root). */
+async function postgresTool(name: string, args: string[]): Promise<void> {
+  const binary = `/usr/lib/postgresql/15/bin/${name}`;
+  const asRoot = process.getuid?.() === 0;
+  await promisify(execFile)(asRoot ? 'runuser' : binary, asRoot ? ['-u', 'postgres', '--', binary, '-U', 'postgres', ...args] : ['-U', 'postgres', ...args]);
+}

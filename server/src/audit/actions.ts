@@ -86,6 +86,7 @@ export const AUDIT_ACTIONS = {
   'critical_operation.expired': { description: 'A deletion or transfer ran out of time and will not happen.', notify: true },
   'critical_operation.executed': { description: 'The deletion or transfer happened.', alert: true, notify: true },
   'critical_operation.purged': { description: "A deleted company's data was purged; the signed receipt is in the platform journal.", platformOnly: true },
+  'critical_operation.purge_reapplied': { description: "A restored copy older than a company's purge still held its data; the signed receipt removed it again before the copy served.", platformOnly: true },
   'critical_operation.purge_refused': { description: "A purge was refused and its data held: the company's journal chain did not verify.", alert: true, notify: true },
   'support.granted': { description: 'An owner granted platform support time-boxed, scoped, read-only access.', alert: true, notify: true },
   'support.revoked': { description: 'An owner revoked a support grant before its end.', alert: true, notify: true },

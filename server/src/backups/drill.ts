@@ -1,11 +1,9 @@
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AuditEvent } from '../audit/audit-event.entity.ts';
 import { type DatabaseOptions, openDatabase } from '../db/database.ts';
 import { randomBytes } from 'node:crypto';
 import { logicalUrl, pgRestore, psql } from './logical-copy.ts';
-import { PLATFORM_TENANT_ID } from '../db/tenancy.ts';
 import { probeRestoredApi } from './api-probe.ts';
 import { DamagedBackupFile, decryptToFile, sha256OfFile } from './backup-crypto.ts';
 import type { BackupServices } from './backup-services.ts';
@@ -13,7 +11,8 @@ import { type BackupEntry, DATA_FILE, MANIFEST_FILE, backupPath, listBackups } f
 import { loadEmbedded } from './embedded-copy.ts';
 import { manifestSignatureValid } from './manifest.ts';
 import { backupPassphrase } from './passphrase.ts';
-import { type PurgedCompanies, restoredCopyProblems } from './restored-checks.ts';
+import { restoredCopyProblems } from './restored-checks.ts';
+import { type DrillPurges, drillPurges } from './drill-purges.ts';
 import { type ManifestFile, recordPlatformEvent } from './take-backup.ts';
 import { backupEngine } from './mode.ts';
 import { offsiteStore } from '../offsite/object-store.ts';
@@ -43,10 +42,13 @@ export async function runDrill(services: BackupServices, backupId?: string): Pro
   await mkdir(parent, { recursive: true, mode: 0o700 });
   const scratch = await mkdtemp(join(parent, engine === 'embedded' ? '.drill-' : 'vigil-drill-'));
   let drilled: { backupId: string | null; problems: string[] } = { backupId: backupId ?? null, problems: [] };
+  let reapplied: string[] = [];
   try {
-    const purged = await purgedCompanies(services);
-    if (engine === 'pgbackrest') drilled = await pgbackrestDrillProblems(services, scratch, purged, backupId);
-    else drilled = await catalogueDrill(services, scratch, purged, backupId);
+    const purges = await drillPurges(services);
+    if (engine === 'pgbackrest') drilled = await pgbackrestDrillProblems(services, scratch, purges, backupId);
+    else drilled = await catalogueDrill(services, scratch, purges, backupId);
+    drilled.problems.push(...purges.outcome().refused);
+    reapplied = purges.outcome().reapplied;
   } catch (error) {
     drilled.problems = [error instanceof DamagedBackupFile || error instanceof ToolFailed ? error.message : `the drill stopped: ${(error as Error).message}`];
   } finally {
@@ -56,7 +58,7 @@ export async function runDrill(services: BackupServices, backupId?: string): Pro
   await recordPlatformEvent(services, {
     action: result.passed ? 'backup.drill_passed' : 'backup.drill_failed',
     outcome: result.passed ? 'success' : 'failure',
-    details: { backupId: result.backupId, mode: engine, problems: result.problems, durationMs: result.durationMs },
+    details: { backupId: result.backupId, mode: engine, problems: result.problems, durationMs: result.durationMs, purgesReapplied: reapplied },
   });
   return result;
 }
@@ -66,17 +68,17 @@ export async function runDrill(services: BackupServices, backupId?: string): Pro
  * bucket, the copy is fetched from there (the path a restore after losing the servers takes) and held to the
  * bucket's checkpoint trail; otherwise BACKUP_DIR's, with the trail it carries.
  */
-async function catalogueDrill(services: BackupServices, scratch: string, purged: PurgedCompanies, backupId?: string): Promise<{ backupId: string | null; problems: string[] }> {
+async function catalogueDrill(services: BackupServices, scratch: string, purges: DrillPurges, backupId?: string): Promise<{ backupId: string | null; problems: string[] }> {
   const store = offsiteStore(services.config);
   const backups = store ? await listOffsiteCopies(store) : listBackups(services.config.backup.dir);
   const entry = backupId ? backups.find((b) => b.backupId === backupId) : backups.at(-1);
   if (!entry) return { backupId: backupId ?? null, problems: [backupId ? `no backup ${backupId}` : `no backup to restore yet${store ? ` in ${store.where}` : ''}`] };
   const dir = store ? join(scratch, 'copy') : backupPath(services.config.backup.dir, entry.backupId);
   if (store) await downloadCopy(store, entry, dir);
-  return { backupId: entry.backupId, problems: await drillProblems(services, entry, dir, scratch, purged) };
+  return { backupId: entry.backupId, problems: await drillProblems(services, entry, dir, scratch, purges) };
 }
 
-async function drillProblems(services: BackupServices, entry: BackupEntry, dir: string, scratch: string, purged: PurgedCompanies): Promise<string[]> {
+async function drillProblems(services: BackupServices, entry: BackupEntry, dir: string, scratch: string, purges: DrillPurges): Promise<string[]> {
   const damaged = await damagedFiles(dir, entry);
   if (damaged.length) return damaged;
   const passphrase = backupPassphrase(services.config);
@@ -87,10 +89,10 @@ async function drillProblems(services: BackupServices, entry: BackupEntry, dir: 
   if (!manifestSignatureValid(signed, services.keys.auditVerifyKeys)) return [`the manifest of backup ${entry.backupId} is not signed by a published key`];
   const restoredCopy = entry.mode === 'logical' ? await restoreLogical(services, join(dir, DATA_FILE), scratch, passphrase) : await restoreEmbeddedCopy(join(dir, DATA_FILE), scratch, passphrase);
   try {
-    const restored = await openDatabase(restoredCopy.options);
+    const restored = await openDatabase({ ...restoredCopy.options, afterMigrations: purges.afterMigrations });
     let problems: string[];
     try {
-      problems = await restoredCopyProblems(restored, signed.manifest, checkpoints, { keys: services.keys, scratchDir: scratch, purged });
+      problems = await restoredCopyProblems(restored, signed.manifest, checkpoints, { keys: services.keys, scratchDir: scratch, purged: purges.purged });
     } finally {
       await restored.close();
     }
@@ -143,15 +145,4 @@ async function damagedFiles(dir: string, entry: BackupEntry): Promise<string[]> 
     else if (actual !== written.sha256) problems.push(`backup ${entry.backupId}: file ${name} is damaged (its SHA-256 is not the one recorded when it was written)`);
   }
   return problems;
-}
-
-/** The purge receipts of the live platform journal: a restore must never bring these companies back. */
-async function purgedCompanies(services: BackupServices): Promise<PurgedCompanies> {
-  const receipts = await services.db.forTenant(PLATFORM_TENANT_ID).find(AuditEvent, { action: 'critical_operation.purged' }, { fields: ['details'] });
-  return new Map(
-    receipts.map((event) => {
-      const receipt = (event.details as { receipt: { tenantId: string; purgedAt: string } }).receipt;
-      return [receipt.tenantId, receipt.purgedAt] as const;
-    }),
-  );
 }

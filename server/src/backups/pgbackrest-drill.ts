@@ -9,7 +9,8 @@ import { manifestSignatureValid } from './manifest.ts';
 import { handToToolUser } from './os-command.ts';
 import { pgbackrest, repoProblems, stanzaInfo } from './pgbackrest.ts';
 import { firstUnrestored, segmentBefore } from './wal-segments.ts';
-import { type PurgedCompanies, restoredCopyProblems } from './restored-checks.ts';
+import { restoredCopyProblems } from './restored-checks.ts';
+import type { DrillPurges } from './drill-purges.ts';
 import { type ScratchCluster, startScratchCluster } from './scratch-cluster.ts';
 import { checkpointTrail } from './trail.ts';
 
@@ -21,7 +22,7 @@ const DRILL_REPO = 1;
  * (the point in time is the last commit the archive holds), started on a private socket, re-verified
  * against the live checkpoint trail up to that time, and served by a Vigil of its own.
  */
-export async function pgbackrestDrillProblems(services: BackupServices, scratch: string, purged: PurgedCompanies, backupId?: string): Promise<{ backupId: string | null; problems: string[] }> {
+export async function pgbackrestDrillProblems(services: BackupServices, scratch: string, purges: DrillPurges, backupId?: string): Promise<{ backupId: string | null; problems: string[] }> {
   const settings = services.config.backup;
   const taken = await journalledBackup(services, 'pgbackrest', backupId);
   if (!taken) return { backupId: backupId ?? null, problems: [backupId ? `no pgBackRest backup ${backupId} in the journal` : 'no pgBackRest backup taken by Vigil yet'] };
@@ -44,19 +45,19 @@ export async function pgbackrestDrillProblems(services: BackupServices, scratch:
   try {
     const stoppedShort = archiveMax ? firstUnrestored(segmentBefore(archiveMax.slice(0, 8), await cluster.replayedThrough()), archiveMax) : null;
     if (stoppedShort) return found([`repository ${DRILL_REPO}: WAL segment ${stoppedShort} is missing from the archive (the restore stopped before it; the archive reaches ${archiveMax})`]);
-    return found(await restoredProblems(services, cluster, taken.signed.manifest, scratch, purged));
+    return found(await restoredProblems(services, cluster, taken.signed.manifest, scratch, purges));
   } finally {
     await cluster.stop();
   }
 }
 
-async function restoredProblems(services: BackupServices, cluster: ScratchCluster, manifest: Parameters<typeof restoredCopyProblems>[1], scratch: string, purged: PurgedCompanies): Promise<string[]> {
+async function restoredProblems(services: BackupServices, cluster: ScratchCluster, manifest: Parameters<typeof restoredCopyProblems>[1], scratch: string, purges: DrillPurges): Promise<string[]> {
   const until = (await cluster.replayedUntil()) ?? new Date(manifest.takenAt);
   const checkpoints = await checkpointTrail(services.config, manifest.tenants.map(({ tenantId }) => tenantId), until);
-  const restored = await openDatabase({ databaseUrl: cluster.url, dataDir: scratch });
+  const restored = await openDatabase({ databaseUrl: cluster.url, dataDir: scratch, afterMigrations: purges.afterMigrations });
   let problems: string[];
   try {
-    problems = await restoredCopyProblems(restored, manifest, checkpoints, { keys: services.keys, scratchDir: scratch, purged });
+    problems = await restoredCopyProblems(restored, manifest, checkpoints, { keys: services.keys, scratchDir: scratch, purged: purges.purged });
   } finally {
     await restored.close();
   }

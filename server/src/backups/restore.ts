@@ -10,6 +10,9 @@ import { backupPassphrase } from './passphrase.ts';
 import { handToToolUser } from './os-command.ts';
 import { pgbackrest } from './pgbackrest.ts';
 import { pgRestore, psql } from './logical-copy.ts';
+import { type DatabaseOptions, openDatabase } from '../db/database.ts';
+import { type ReappliedPurges, reapplyKeptPurges } from '../critical-ops/reapply-purges.ts';
+import { loadServerKeys } from '../server-keys.ts';
 
 /** The latest complete copy taken at or before `before` (an ISO time), or the latest. */
 export function backupToRestore(config: Pick<Config, 'backup'>, before?: string): BackupEntry | undefined {
@@ -57,4 +60,16 @@ export async function restoreLogicalTo(config: Pick<Config, 'backup' | 'secretsD
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * The restored database opened once, as Vigil opens it: the kept purge receipts of companies purged after
+ * the copy was taken are applied (critical-ops/reapply-purges.ts) before anyone serves it.
+ */
+export async function reapplyPurgesTo(config: Pick<Config, 'checkpointsDir' | 'offsite' | 'secretsDir' | 'production'> & Parameters<typeof loadServerKeys>[0], options: DatabaseOptions): Promise<ReappliedPurges> {
+  let outcome: ReappliedPurges = { reapplied: [], refused: [] };
+  const keys = loadServerKeys(config);
+  const db = await openDatabase({ ...options, afterMigrations: reapplyKeptPurges(config, keys.auditVerifyKeys, () => new Date(), (result) => (outcome = result)) });
+  await db.close();
+  return outcome;
 }

@@ -6,16 +6,15 @@ import { verifyChain } from '../audit/verify.ts';
 import type { Database } from '../db/database.ts';
 import { Locators } from '../db/locators.ts';
 import type { ServerKeys } from '../server-keys.ts';
+import { tenantRowCounts } from '../critical-ops/purge.ts';
+import type { PurgedCompanies } from './drill-purges.ts';
 import { type BackupManifest, tenantState } from './manifest.ts';
-
-/** Companies purged (their receipts in the live platform journal) and when. */
-export type PurgedCompanies = ReadonlyMap<string, string>;
 
 /**
  * What the drill requires of a restored copy, as sentences naming the company and the first bad seq or the
  * table: every journal's chain recomputes and reaches at least the checkpoints the copy carried, each head
  * equals or extends the manifest's, counts equal the manifest's where the journal did not move, and no
- * company purged before the copy was taken is back.
+ * purged company is back (the receipts of purges after the copy was taken were applied as it opened).
  */
 export async function restoredCopyProblems(
   restored: Database,
@@ -33,7 +32,7 @@ export async function restoredCopyProblems(
     problems.push(...(await journalProblems(restored, expected, verifiedCheckpoints(trailDir, context.keys.auditVerifyKeys, expected.tenantId))));
   }
   for (const [tenantId, purgedAt] of context.purged) {
-    if (purgedAt <= manifest.takenAt && present.has(tenantId)) problems.push(`company ${tenantId}, purged at ${purgedAt}, is back in the restored copy`);
+    if (present.has(tenantId) && (await holdsRows(restored, tenantId))) problems.push(`company ${tenantId}, purged at ${purgedAt}, is back in the restored copy`);
   }
   return problems;
 }
@@ -52,4 +51,8 @@ async function journalProblems(restored: Database, expected: BackupManifest['ten
   return Object.entries(expected.counts)
     .filter(([table, count]) => state.counts?.[table] !== count)
     .map(([table, count]) => `${who}: table ${table} has ${state.counts?.[table]} rows, the manifest says ${count}`);
+}
+
+async function holdsRows(restored: Database, tenantId: string): Promise<boolean> {
+  return Object.values(await tenantRowCounts(restored.forTenant(tenantId))).some((count) => count > 0);
 }

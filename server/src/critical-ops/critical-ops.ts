@@ -19,6 +19,7 @@ import { User } from '../users/user.entity.ts';
 import { displayableText, parseInput } from '../validation.ts';
 import { CriticalOperation, type CriticalKind } from './critical-operation.entity.ts';
 import { purgeCompany } from './purge.ts';
+import { keepJournalledPurgeReceipts } from './purge-receipts.ts';
 import { type CriticalOperationView, type Transition, takeTransition } from './transitions.ts';
 
 const HOUR = 3600;
@@ -103,7 +104,7 @@ export async function runDueCriticalOperations(services: Services): Promise<numb
     try {
       if (next === 'purge') {
         const outcome = await inTenantTransaction(services, { tenantId, origin: SYSTEM_ORIGIN, viewer: null }, async (work) => purgeCompany(work, await operationOrNotFound(work, id)));
-        if (outcome === 'purged') dropCheckpoints(services.config.checkpointsDir, tenantId);
+        if (outcome === 'purged') await afterPurge(services, tenantId);
       } else {
         await inTenantTransaction(services, { tenantId, origin: SYSTEM_ORIGIN, viewer: null }, (work) => executeDue(work, id, next));
       }
@@ -113,6 +114,19 @@ export async function runDueCriticalOperations(services: Services): Promise<numb
     }
   }
   return done;
+}
+
+/**
+ * A purged company's checkpoints go; its receipt is kept beside the trail, where a restore of an older copy
+ * finds it. A receipt not kept now (the bucket down) is kept by the next purge or drill.
+ */
+async function afterPurge(services: Services, tenantId: string): Promise<void> {
+  dropCheckpoints(services.config.checkpointsDir, tenantId);
+  try {
+    await keepJournalledPurgeReceipts(services);
+  } catch (error) {
+    services.log.error({ err: error, tenantId }, 'purge receipt not kept outside the database yet');
+  }
 }
 
 async function executeDue(work: Work, id: string, next: 'execute' | 'expire'): Promise<CriticalOperationView> {

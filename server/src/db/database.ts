@@ -54,6 +54,11 @@ export interface DatabaseOptions {
   debug?: boolean;
   /** Where a change of primary (a host list's failover) is logged. */
   log?: PrimaryLog;
+  /**
+   * Run on the owner's connection once the schema is current, before the application's role connects:
+   * what only the owner may do to a database that was just opened (critical-ops/reapply-purges.ts).
+   */
+  afterMigrations?: (owner: EntityManager) => Promise<void>;
 }
 
 export function databaseOptionsFrom(config: Config): DatabaseOptions {
@@ -105,13 +110,16 @@ async function openServer(options: DatabaseOptions, ownerUrl: string): Promise<O
   const trackers = [...new Set([appPrimary, ownerPrimary])].filter((tracker) => tracker !== null);
   const ownerOrm = await MikroORM.init(ormOptions(owner, options, {}, ownerPrimary));
   try {
-    await ownerOrm.schema.ensureDatabase({ create: true });
-    await auditOwner(ownerOrm.em.fork());
-    await ownerOrm.migrator.up();
-    if (options.appDatabasePassword) await setRolePassword(ownerOrm.em.fork(), APP_ROLE, options.appDatabasePassword);
-    if (options.opsDatabasePassword) await setRolePassword(ownerOrm.em.fork(), OPS_ROLE, options.opsDatabasePassword);
-  } catch (error) {
-    throw postgresConnectionFailure('DATABASE_URL', owner, error);
+    try {
+      await ownerOrm.schema.ensureDatabase({ create: true });
+      await auditOwner(ownerOrm.em.fork());
+      await ownerOrm.migrator.up();
+      if (options.appDatabasePassword) await setRolePassword(ownerOrm.em.fork(), APP_ROLE, options.appDatabasePassword);
+      if (options.opsDatabasePassword) await setRolePassword(ownerOrm.em.fork(), OPS_ROLE, options.opsDatabasePassword);
+    } catch (error) {
+      throw postgresConnectionFailure('DATABASE_URL', owner, error);
+    }
+    await options.afterMigrations?.(ownerOrm.em.fork());
   } finally {
     await ownerOrm.close(true);
   }
@@ -167,6 +175,12 @@ async function openEmbedded(options: DatabaseOptions): Promise<PgliteORM> {
   if (!options.dataDir.startsWith('memory:')) mkdirSync(options.dataDir, { recursive: true });
   const orm = await PgliteORM.init({ ...sharedOrmOptions, dbName: options.dataDir, debug: options.debug });
   await orm.migrator.up();
+  try {
+    await options.afterMigrations?.(orm.em.fork() as unknown as EntityManager);
+  } catch (error) {
+    await orm.close(true);
+    throw error;
+  }
   // PGlite has one connection and no logins: the application role is taken for the rest of the session.
   await orm.em.getConnection().execute(`set role ${APP_ROLE}`);
   if (options.statementTimeoutMs) await orm.em.getConnection().execute(`set statement_timeout = ${Math.floor(options.statementTimeoutMs)}`);
