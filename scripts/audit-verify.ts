@@ -4,7 +4,7 @@
  * Exit code: 0 all intact, 1 tampering found, 2 bad usage or configuration.
  */
 import { parseArgs } from 'node:util';
-import { verifiedCheckpoints } from '../server/src/audit/checkpoints.ts';
+import { sharedTrail } from '../server/src/audit/shared-trail.ts';
 import { verifyChain } from '../server/src/audit/verify.ts';
 import { loadConfig } from '../server/src/config.ts';
 import { databaseOptionsFrom, openDatabase } from '../server/src/db/database.ts';
@@ -30,7 +30,7 @@ async function main(): Promise<number> {
     }
     let intact = true;
     for (const tenantId of tenants as string[]) {
-      const trail = verifiedCheckpoints(config.checkpointsDir, keys.auditVerifyKeys, tenantId);
+      const trail = await sharedTrail(config, keys.auditVerifyKeys, tenantId);
       const range = { fromSeq: values.from ? Number(values.from) : null, toSeq: values.to ? Number(values.to) : null };
       const report = await verifyChain(db.forTenant(tenantId), trail, range);
       const checkpoint = report.lastCheckpoint ? `checkpoint seq ${report.lastCheckpoint.seq} at ${report.lastCheckpoint.time}` : 'no checkpoint yet';

@@ -4,12 +4,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { AuditEvent } from '../../server/src/audit/audit-event.entity.ts';
 import { writeCheckpoints } from '../../server/src/audit/checkpoint-job.ts';
-import { readCheckpoints } from '../../server/src/audit/checkpoints.ts';
+import { readCheckpoints, verifiedCheckpoints } from '../../server/src/audit/checkpoints.ts';
+import { sharedTrail } from '../../server/src/audit/shared-trail.ts';
 import { DATA_FILE, backupPath } from '../../server/src/backups/catalogue.ts';
 import { runDrill } from '../../server/src/backups/drill.ts';
 import { takeEmbeddedBackup } from '../../server/src/backups/take-backup.ts';
 import { PLATFORM_TENANT_ID } from '../../server/src/db/tenancy.ts';
-import { signUpTenant } from '../support/factories.ts';
+import { bearerClient, signUpTenant } from '../support/factories.ts';
+import { tamperWithJournal } from '../support/owner-sql.ts';
 import { writeEvents } from '../support/journal.ts';
 import { S3_KEY, type TestS3, startS3 } from '../support/s3-server.ts';
 import { type TestVigil, startVigil } from '../support/vigil.ts';
@@ -95,4 +97,45 @@ describe('the external bucket', () => {
       writeFileSync(file, original);
     }
   }, 120_000);
+
+  test("instances with their own VIGIL_HOME share the bucket's trail: each links to the other's latest, verifies against it, and sees a rollback by it", async () => {
+    // Another instance: the same database, keys and bucket, a VIGIL_HOME of its own that starts empty.
+    const other = { ...vigil.services, config: { ...vigil.config, checkpointsDir: join(work, 'home-b', 'checkpoints') } };
+    const nextTick = async (services: typeof vigil.services) => {
+      vigil.clock.advance(61);
+      expect(await writeCheckpoints(services, 60)).toBeGreaterThan(0);
+    };
+    await writeEvents(vigil, company.tenantId, 2);
+    await nextTick(other);
+    const mine = readCheckpoints(vigil.config.checkpointsDir, company.tenantId);
+    const theirs = readCheckpoints(other.config.checkpointsDir, company.tenantId);
+    expect(theirs.slice(0, mine.length)).toEqual(mine);
+    expect(theirs.at(-1)!.previousSignature).toBe(mine.at(-1)!.signature);
+
+    await writeEvents(vigil, company.tenantId, 2);
+    await nextTick(vigil.services);
+    const both = readCheckpoints(vigil.config.checkpointsDir, company.tenantId);
+    expect(both.at(-2)).toEqual(theirs.at(-1));
+    expect(both.at(-1)!.previousSignature).toBe(theirs.at(-1)!.signature);
+    expect(verifiedCheckpoints(vigil.config.checkpointsDir, vigil.services.keys.auditVerifyKeys, company.tenantId)).toMatchObject({ problem: null, valid: both });
+
+    // The other instance signs the latest; verifyAuditChain, served by this one, holds the journal to it.
+    await writeEvents(vigil, company.tenantId, 1);
+    await nextTick(other);
+    const latest = readCheckpoints(other.config.checkpointsDir, company.tenantId).at(-1)!;
+    expect(readCheckpoints(vigil.config.checkpointsDir, company.tenantId).at(-1)!.seq).toBeLessThan(latest.seq);
+    const report = (await bearerClient(vigil, company.token).ok('{ verifyAuditChain { ok lastCheckpoint { seq } } }')).verifyAuditChain;
+    expect(report).toEqual({ ok: true, lastCheckpoint: { seq: latest.seq } });
+    const trail = await sharedTrail(vigil.config, vigil.services.keys.auditVerifyKeys, company.tenantId);
+    expect(trail).toMatchObject({ problem: null, valid: readCheckpoints(other.config.checkpointsDir, company.tenantId) });
+
+    // The journal cut behind what the first instance signed: a third, new instance reports it from the bucket's trail.
+    await tamperWithJournal(vigil, 'delete from audit_event where tenant_id = $1 and seq = $2', [company.tenantId, latest.seq]);
+    const third = { ...vigil.services, config: { ...vigil.config, checkpointsDir: join(work, 'home-c', 'checkpoints') } };
+    vigil.clock.advance(61);
+    await writeCheckpoints(third, 60);
+    const [rollback] = await vigil.services.db.forTenant(company.tenantId).find(AuditEvent, { action: 'journal.rollback_detected' });
+    expect(rollback.details).toMatchObject({ missingFromSeq: latest.seq, missingToSeq: latest.seq, checkpointSeq: latest.seq });
+  }, 60_000);
 });
+

@@ -4,6 +4,7 @@ import type { Services } from '../services.ts';
 import { AuditEvent } from './audit-event.entity.ts';
 import { type Checkpoint, appendCheckpoint, offsiteCheckpointKey, readCheckpoints } from './checkpoints.ts';
 import { offsiteStore } from '../offsite/object-store.ts';
+import { catchUpTrail } from './shared-trail.ts';
 import { SYSTEM_ORIGIN } from './journal.ts';
 import { inTenantTransaction } from '../unit-of-work.ts';
 
@@ -20,6 +21,8 @@ export async function writeCheckpoints(services: Services, leaseSeconds: number)
   let written = 0;
   for (const tenantId of [PLATFORM_TENANT_ID, ...(await services.locators.allTenantIds())]) {
     const head = await services.db.forTenant(tenantId).findOne(AuditEvent, {}, { orderBy: { seq: 'desc' }, fields: ['seq', 'hash'] });
+    // A journal with no event is a purged company's: its trail went with it (sign-up journals the first event).
+    if (head) await catchUpQuietly(services, tenantId);
     const last = readCheckpoints(services.config.checkpointsDir, tenantId).at(-1);
     if (last && (head?.seq ?? 0) < last.seq) await reportRollback(services, tenantId, head?.seq ?? 0, last);
     if (!head || (last && last.seq >= head.seq)) continue;
@@ -28,6 +31,15 @@ export async function writeCheckpoints(services: Services, leaseSeconds: number)
     written += 1;
   }
   return written;
+}
+
+/** The bucket's trail unreachable: this instance's copy decides, and the next tick catches up. */
+async function catchUpQuietly(services: Services, tenantId: string): Promise<void> {
+  try {
+    await catchUpTrail(services.config, tenantId);
+  } catch (error) {
+    services.log.error({ err: error, tenantId }, 'checkpoint trail not caught up with the external bucket');
+  }
 }
 
 /**

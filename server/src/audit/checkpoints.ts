@@ -57,8 +57,14 @@ export function appendCheckpoint(dir: string, signer: CheckpointSigner, head: { 
   const previous = readCheckpoints(dir, head.tenantId).at(-1) ?? null;
   const unsigned: Unsigned = { ...head, time: time.toISOString(), previousSignature: previous?.signature ?? null, keyId: signer.keyId };
   const checkpoint = { ...unsigned, signature: sign(null, payload(unsigned), signer.key).toString('base64') };
-  appendFileSync(fileOf(dir, head.tenantId), `${JSON.stringify(checkpoint)}\n`, { mode: 0o600 });
+  addToTrail(dir, head.tenantId, checkpoint);
   return checkpoint;
+}
+
+/** A line added to this instance's trail of a journal: one it signed, or one another instance signed (shared-trail.ts). */
+export function addToTrail(dir: string, tenantId: string, checkpoint: Checkpoint): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  appendFileSync(fileOf(dir, tenantId), `${JSON.stringify(checkpoint)}\n`, { mode: 0o600 });
 }
 
 export interface CheckpointTrail {
@@ -69,9 +75,14 @@ export interface CheckpointTrail {
 }
 
 export function verifiedCheckpoints(dir: string, verifier: CheckpointVerifier, tenantId: string): CheckpointTrail {
+  return verifiedTrail(readCheckpoints(dir, tenantId), verifier, tenantId);
+}
+
+/** The checkpoints of a journal, oldest first, checked link by link: from a directory, or as published to the company. */
+export function verifiedTrail(checkpoints: Checkpoint[], verifier: CheckpointVerifier, tenantId: string): CheckpointTrail {
   const valid: Checkpoint[] = [];
   let previous: string | null = null;
-  for (const checkpoint of readCheckpoints(dir, tenantId)) {
+  for (const checkpoint of checkpoints) {
     if (checkpoint.tenantId !== tenantId || checkpoint.previousSignature !== previous) return { valid, problem: `checkpoint at seq ${checkpoint.seq} is out of sequence` };
     const keys = keysFor(verifier, checkpoint.keyId);
     if (!keys.length) return { valid, problem: `checkpoint at seq ${checkpoint.seq} is signed by key ${checkpoint.keyId}, which is not in the published set` };

@@ -1,7 +1,7 @@
 import canonicalize from 'canonicalize';
 import { type KeyObject, sign, verify } from 'node:crypto';
 import { AuditEvent } from '../audit/audit-event.entity.ts';
-import { verifiedCheckpoints } from '../audit/checkpoints.ts';
+import { sharedTrail } from '../audit/shared-trail.ts';
 import { type AppendedRow, SYSTEM_ORIGIN, appendArgument, appendedEvent, prepareEntry } from '../audit/journal.ts';
 import { verifyChain } from '../audit/verify.ts';
 import { jsonOf } from '../db/rows.ts';
@@ -47,7 +47,7 @@ export function receiptSignatureValid(receipt: PurgeReceipt, signature: string, 
 export async function purgeCompany(work: Work, operation: CriticalOperationView): Promise<'purged' | 'held'> {
   const { em, services, now } = work;
   const { tenantId, id: operationId } = operation;
-  const trail = verifiedCheckpoints(services.config.checkpointsDir, services.keys.auditVerifyKeys, tenantId);
+  const trail = await sharedTrail(services.config, services.keys.auditVerifyKeys, tenantId);
   const report = await verifyChain(em, trail);
   if (!report.ok || trail.problem) {
     await takeTransition(em, work.journal, {

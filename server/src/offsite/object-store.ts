@@ -19,8 +19,8 @@ export interface ObjectStore {
   putText(key: string, text: string): Promise<void>;
   getToFile(key: string, file: string): Promise<void>;
   getText(key: string): Promise<string>;
-  /** Keys under `prefix`, sorted. */
-  list(prefix: string): Promise<string[]>;
+  /** Keys under `prefix`, sorted; only those after `startAfter` (a key) when given. */
+  list(prefix: string, startAfter?: string): Promise<string[]>;
 }
 
 export function openObjectStore(settings: OffsiteSettings | undefined): ObjectStore | null {
@@ -68,11 +68,11 @@ export function openObjectStore(settings: OffsiteSettings | undefined): ObjectSt
       for await (const chunk of await get(key)) chunks.push(chunk as Buffer);
       return Buffer.concat(chunks).toString('utf8');
     },
-    async list(under) {
+    async list(under, startAfter) {
       const keys: string[] = [];
       let token: string | undefined;
       do {
-        const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix + under, ContinuationToken: token }));
+        const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix + under, ContinuationToken: token, StartAfter: startAfter ? prefix + startAfter : undefined }));
         keys.push(...(page.Contents ?? []).map((object) => object.Key!.slice(prefix.length)));
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
