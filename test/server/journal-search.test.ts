@@ -104,7 +104,7 @@ describe('exporting the journal', () => {
     const csv = (await client.ok(EXPORT, { f: 'CSV', filter: { actions: ['user.signed_up'] } })).exportAuditEvents;
     const body = await (await fetch(`${vigil.url}${csv.url}`, { headers: { authorization: `Bearer ${owner.token}` } })).text();
     const [header, row] = body.trim().split('\n');
-    expect(header).toBe('seq,occurredAt,action,outcome,actorType,actorId,targetType,targetId,ip,userAgent,sessionId,details,prevHash,hash');
+    expect(header).toBe('seq,id,occurredAt,action,outcome,actorType,actorId,targetType,targetId,ip,userAgent,sessionId,details,prevHash,hash');
     expect(row).toContain(',user.signed_up,success,user,');
     const exported = (await auditRows(vigil, owner.tenantId)).filter((r) => r.action === 'audit.exported');
     expect(exported.map((r) => r.details.format)).toEqual(['jsonl', 'csv']);

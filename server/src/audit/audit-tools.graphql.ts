@@ -3,7 +3,9 @@ import { tenantEmOf, viewerOf } from '../context.ts';
 import { asViewer } from '../unit-of-work.ts';
 import { AuditEventFilter } from './audit.graphql.ts';
 import { EXPORT_FORMATS, type AuditExport } from './audit-export.entity.ts';
-import { type Checkpoint, verifiedCheckpoints } from './checkpoints.ts';
+import { type Checkpoint, readCheckpoints } from './checkpoints.ts';
+import type { PublishedTrail } from './offline-verify.ts';
+import { catchUpTrail, sharedTrail } from './shared-trail.ts';
 import { EXPORT_SCOPES, exportPath, prepareExport } from './export.ts';
 import { auditStatistics, type AuditStatistics, type TimeBucket } from './statistics.ts';
 import { type ChainReport, verifyChain } from './verify.ts';
@@ -15,6 +17,37 @@ const CheckpointRef = builder.objectRef<Checkpoint>('AuditCheckpoint').implement
     seq: t.exposeInt('seq'),
     hash: t.exposeString('hash'),
     time: t.field({ type: 'DateTime', resolve: (c) => new Date(c.time) }),
+  }),
+});
+
+const SignedCheckpointRef = builder.objectRef<Checkpoint>('SignedAuditCheckpoint').implement({
+  description: 'A checkpoint as signed: Ed25519 by the key `keyId` names, over the RFC 8785 JSON of tenantId, seq, hash, time, previousSignature and keyId.',
+  authScopes: { authenticated: true },
+  fields: (t) => ({
+    seq: t.exposeInt('seq'),
+    hash: t.exposeString('hash'),
+    time: t.exposeString('time', { description: 'As signed (ISO 8601).' }),
+    previousSignature: t.exposeString('previousSignature', { nullable: true }),
+    keyId: t.exposeString('keyId', { nullable: true }),
+    signature: t.exposeString('signature', { description: 'Base64.' }),
+  }),
+});
+
+const SigningKeyRef = builder.objectRef<PublishedTrail['keys'][number]>('AuditSigningKey').implement({
+  authScopes: { authenticated: true },
+  fields: (t) => ({ id: t.exposeString('id'), publicKeyPem: t.exposeString('publicKeyPem', { description: 'Ed25519, SPKI PEM.' }) }),
+});
+
+/** What the server hands out: its trail as it keeps it (each checkpoint with its company). */
+type ServedTrail = Omit<PublishedTrail, 'checkpoints'> & { checkpoints: Checkpoint[] };
+
+const TrailRef = builder.objectRef<ServedTrail>('AuditTrail').implement({
+  description: 'Save it as JSON beside an unfiltered JSONL export: `npm run audit:verify-offline` checks the two without Vigil.',
+  authScopes: { authenticated: true },
+  fields: (t) => ({
+    tenantId: t.exposeID('tenantId'),
+    checkpoints: t.field({ type: [SignedCheckpointRef], resolve: (trail) => trail.checkpoints }),
+    keys: t.field({ type: [SigningKeyRef], description: 'Every key whose checkpoints count: the current one and those retired by rotations.', resolve: (trail) => trail.keys }),
   }),
 });
 
@@ -74,10 +107,21 @@ builder.queryFields((t) => ({
     description: "Recomputes the journal's hash chain and compares it with the latest signed checkpoint.",
     authScopes: { permission: 'audit.read' },
     args: { fromSeq: t.arg({ type: 'SafeInt' }), toSeq: t.arg({ type: 'SafeInt' }) },
-    resolve: (_root, args, ctx) => {
+    resolve: async (_root, args, ctx) => {
       const viewer = viewerOf(ctx);
-      const trail = verifiedCheckpoints(ctx.services.config.checkpointsDir, ctx.services.keys.auditVerifyKeys, viewer.tenantId);
+      const trail = await sharedTrail(ctx.services.config, ctx.services.keys.auditVerifyKeys, viewer.tenantId);
       return verifyChain(ctx.services.db.forTenant(viewer.tenantId), trail, args);
+    },
+  }),
+  auditTrail: t.field({
+    type: TrailRef,
+    description: "The journal's signed checkpoints, oldest first, and the public keys that sign them: what an offline verification needs.",
+    authScopes: { permission: 'audit.read' },
+    resolve: async (_root, _args, ctx) => {
+      const { tenantId } = viewerOf(ctx);
+      await catchUpTrail(ctx.services.config, tenantId);
+      const keys = [...ctx.services.keys.auditVerifyKeys].map(([id, key]) => ({ id, publicKeyPem: key.export({ type: 'spki', format: 'pem' }).toString() }));
+      return { tenantId, checkpoints: readCheckpoints(ctx.services.config.checkpointsDir, tenantId), keys };
     },
   }),
   auditStatistics: t.field({

@@ -47,7 +47,8 @@ export async function claimExport(work: ViewerWork, id: string): Promise<{ ticke
   return { ticket, filter };
 }
 
-const COLUMNS = ['seq', 'occurredAt', 'action', 'outcome', 'actorType', 'actorId', 'targetType', 'targetId', 'ip', 'userAgent', 'sessionId', 'details', 'prevHash', 'hash'] as const;
+// The event's id is in the chain: with it, a company verifies an unfiltered export offline (offline-verify.ts).
+const COLUMNS = ['seq', 'id', 'occurredAt', 'action', 'outcome', 'actorType', 'actorId', 'targetType', 'targetId', 'ip', 'userAgent', 'sessionId', 'details', 'prevHash', 'hash'] as const;
 
 /** Streams the matching events, oldest first, in batches: memory stays flat whatever the size. */
 export async function streamExport(em: EntityManager, filter: AuditFilter, format: ExportFormat, out: Writable): Promise<number> {
@@ -62,7 +63,7 @@ export async function streamExport(em: EntityManager, filter: AuditFilter, forma
   for (;;) {
     const rows = await em.find(AuditEvent, auditWhere(filter, { seq: { $gt: after } }), { orderBy: { seq: 'asc' }, limit: BATCH });
     for (const row of rows) {
-      const { tenantId: _tenant, id: _id, ...record } = fromEntity(row);
+      const { tenantId: _tenant, ...record } = fromEntity(row);
       await write(csv ? neutralizeFormulas(record) : `${JSON.stringify(record)}\n`);
       count += 1;
       after = row.seq;
