@@ -10,6 +10,8 @@ export interface Hops {
   readonly redisUrl?: string;
   readonly redisCaFile?: string;
   readonly smtpUrl?: string;
+  /** pg_dump's and pg_restore's role, when not the owner's (backups/logical-copy.ts). */
+  readonly backup?: { readonly databaseUrl?: string };
 }
 
 const REFUSE = 'Refusing to start in production:';
@@ -21,7 +23,7 @@ const REFUSE = 'Refusing to start in production:';
  */
 export function encryptedHopProblems(hops: Hops): string[] {
   const problems: string[] = [];
-  const databases = [['DATABASE_URL', hops.databaseUrl], ['APP_DATABASE_URL', hops.appDatabaseUrl]] as const;
+  const databases = [['DATABASE_URL', hops.databaseUrl], ['APP_DATABASE_URL', hops.appDatabaseUrl], ['BACKUP_DATABASE_URL', hops.backup?.databaseUrl]] as const;
   for (const [variable, url] of databases) {
     const problem = url ? postgresUrlProblem(variable, url) : null;
     if (problem) problems.push(`Invalid configuration: ${problem}`);

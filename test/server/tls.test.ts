@@ -142,6 +142,9 @@ describe('Vigil → PostgreSQL and Redis', () => {
     expect(refused({ NODE_ENV: 'production' })).toMatch(/^Refusing to start in production: the HTTP hop is plain text; set TLS_CERT_FILE/);
     expect(refused({ ...production, DATABASE_URL: 'postgres://o@db.example/vigil' })).toMatch(/the PostgreSQL hop \(DATABASE_URL\) is plain text over a network; add sslmode=verify-full/);
     expect(refused({ ...production, DATABASE_URL: 'postgres://o@db.example/vigil?sslmode=verify-full', APP_DATABASE_URL: 'postgres://vigil_app@db.example/vigil' })).toMatch(/the PostgreSQL hop \(APP_DATABASE_URL\) is plain text over a network/);
+    expect(refused({ ...production, DATABASE_URL: 'postgres://o@db.example/vigil?sslmode=verify-full', BACKUP_DATABASE_URL: 'postgres://dumper@db.example/vigil' })).toMatch(/the PostgreSQL hop \(BACKUP_DATABASE_URL\) is plain text over a network/);
+    // The external bucket is HTTPS everywhere, not only in production.
+    expect(refused({ OFFSITE_S3_URL: 'http://minio.example:9000/backups' })).toMatch(/OFFSITE_S3_URL: an https:\/\/ URL/);
     expect(refused({ ...production, REDIS_URL: 'redis://cache.example:6379' })).toMatch(/the Redis hop \(REDIS_URL\) is plain text over a network; use rediss:\/\//);
     expect(refused({ ...production, DATABASE_URL: 'postgres://o@db.example/vigil?sslmode=verify-full', REDIS_URL: 'rediss://cache.example:6380' })).toBeNull();
     expect(refused({ ...production, DATABASE_URL: 'postgres://o@%2Fvar%2Frun%2Fpostgresql/vigil' })).toBeNull();
