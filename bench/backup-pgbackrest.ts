@@ -39,8 +39,11 @@ export async function pgbackrestFigures(ctx: BenchContext, targetMb: number): Pr
   const mb = await duMegabytes(cluster.dataDir);
   const scratch = await mkdtemp(join(tmpdir(), 'vigil-bench-tar-'));
   ctx.onCleanup(() => rm(scratch, { recursive: true, force: true }));
+  // tar copies the closed directory (a running server changes its files under tar); pgBackRest copies it live.
+  await cluster.stop('fast');
   const tarC = await timed(() => run('tar', ['czf', join(scratch, 'data.tar.gz'), '-C', cluster.dataDir, '.']));
   const tarX = await timed(() => run('tar', ['xzf', join(scratch, 'data.tar.gz'), '-C', scratch]));
+  await cluster.start();
 
   // The first backup also creates the stanza and checks the archive: timed apart from the second, the figure.
   const [first, backup] = await withVigil(config, async (services) => [await timed(() => takeBackup(services)), await timed(() => takeBackup(services))]);
