@@ -7,6 +7,7 @@ import { writeCheckpoints } from '../../server/src/audit/checkpoint-job.ts';
 import { readCheckpoints, verifiedCheckpoints } from '../../server/src/audit/checkpoints.ts';
 import { sharedTrail } from '../../server/src/audit/shared-trail.ts';
 import { DATA_FILE, backupPath } from '../../server/src/backups/catalogue.ts';
+import { reapplyPurgesTo, restoreEmbedded } from '../../server/src/backups/restore.ts';
 import { runDrill } from '../../server/src/backups/drill.ts';
 import { takeEmbeddedBackup } from '../../server/src/backups/take-backup.ts';
 import { PLATFORM_TENANT_ID } from '../../server/src/db/tenancy.ts';
@@ -136,6 +137,16 @@ describe('the external bucket', () => {
     await writeCheckpoints(third, 60);
     const [rollback] = await vigil.services.db.forTenant(company.tenantId).find(AuditEvent, { action: 'journal.rollback_detected' });
     expect(rollback.details).toMatchObject({ missingFromSeq: latest.seq, missingToSeq: latest.seq, checkpointSeq: latest.seq });
+  }, 60_000);
+
+  test('a bucket out of reach: a verification says so instead of checking less, and an opening applies the receipts it has', async () => {
+    const unreachable = { ...vigil.config, offsite: { ...vigil.config.offsite!, url: 'https://localhost:1/vigil-backups/vigil' } };
+    await expect(sharedTrail(unreachable, vigil.services.keys.auditVerifyKeys, company.tenantId)).rejects.toThrow(/the external bucket's checkpoint trail cannot be read/);
+    const dir = join(work, 'restored-unreachable');
+    await restoreEmbedded(vigil.config, await takeEmbeddedBackup(vigil.services), dir);
+    const outcome = await reapplyPurgesTo(unreachable, { dataDir: dir });
+    expect(outcome.reapplied).toEqual([]);
+    expect(outcome.refused).toEqual([expect.stringMatching(/^the purge receipts in the external bucket could not be read \(.+\); this instance's own were applied$/)]);
   }, 60_000);
 });
 

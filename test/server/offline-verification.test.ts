@@ -109,3 +109,19 @@ describe('a journal verified offline from an export and the published trail', ()
     expect(verifyExport(events, { ...trail, keys: [] }).problem).toBe(`the trail: checkpoint at seq ${checkpoint.seq} is signed by key ${checkpoint.keyId}, which is not in the published set`);
   });
 });
+
+describe('with the external bucket out of reach', () => {
+  test('Vigil still starts, and verifyAuditChain and auditTrail answer SERVICE_UNAVAILABLE rather than check less than the trail', async () => {
+    const cut = await startVigil({ env: { OFFSITE_S3_URL: 'https://localhost:1/vigil-backups/vigil' } });
+    try {
+      const owner = await signUpTenant(cut.client());
+      const client = bearerClient(cut, owner.token);
+      for (const query of ['{ verifyAuditChain { ok } }', TRAIL]) {
+        const answer = await client.request(query);
+        expect(answer.errors?.[0]).toMatchObject({ message: expect.stringContaining('external bucket cannot be read'), extensions: { code: 'SERVICE_UNAVAILABLE' } });
+      }
+    } finally {
+      await cut.stop();
+    }
+  }, 60_000);
+});

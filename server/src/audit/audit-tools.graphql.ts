@@ -5,7 +5,8 @@ import { AuditEventFilter } from './audit.graphql.ts';
 import { EXPORT_FORMATS, type AuditExport } from './audit-export.entity.ts';
 import { type Checkpoint, readCheckpoints } from './checkpoints.ts';
 import type { PublishedTrail } from './offline-verify.ts';
-import { catchUpTrail, sharedTrail } from './shared-trail.ts';
+import { TrailUnreachable, catchUpTrail, sharedTrail } from './shared-trail.ts';
+import { ErrorCode, clientError } from '../errors.ts';
 import { EXPORT_SCOPES, exportPath, prepareExport } from './export.ts';
 import { auditStatistics, type AuditStatistics, type TimeBucket } from './statistics.ts';
 import { type ChainReport, verifyChain } from './verify.ts';
@@ -101,6 +102,12 @@ const AuditExportRef = builder.objectRef<AuditExport>('AuditExport').implement({
   }),
 });
 
+/** The bucket's trail out of reach: said as such, never a verification against less than the trail. */
+function unreachableTrail(error: unknown): never {
+  if (error instanceof TrailUnreachable) throw clientError(ErrorCode.SERVICE_UNAVAILABLE, 'The checkpoint trail in the external bucket cannot be read right now, so the journal is not verified against it. Try again shortly.');
+  throw error;
+}
+
 builder.queryFields((t) => ({
   verifyAuditChain: t.field({
     type: ChainReportRef,
@@ -109,7 +116,7 @@ builder.queryFields((t) => ({
     args: { fromSeq: t.arg({ type: 'SafeInt' }), toSeq: t.arg({ type: 'SafeInt' }) },
     resolve: async (_root, args, ctx) => {
       const viewer = viewerOf(ctx);
-      const trail = await sharedTrail(ctx.services.config, ctx.services.keys.auditVerifyKeys, viewer.tenantId);
+      const trail = await sharedTrail(ctx.services.config, ctx.services.keys.auditVerifyKeys, viewer.tenantId).catch(unreachableTrail);
       return verifyChain(ctx.services.db.forTenant(viewer.tenantId), trail, args);
     },
   }),
@@ -119,7 +126,7 @@ builder.queryFields((t) => ({
     authScopes: { permission: 'audit.read' },
     resolve: async (_root, _args, ctx) => {
       const { tenantId } = viewerOf(ctx);
-      await catchUpTrail(ctx.services.config, tenantId);
+      await catchUpTrail(ctx.services.config, tenantId).catch((error: unknown) => unreachableTrail(new TrailUnreachable(error)));
       const keys = [...ctx.services.keys.auditVerifyKeys].map(([id, key]) => ({ id, publicKeyPem: key.export({ type: 'spki', format: 'pem' }).toString() }));
       return { tenantId, checkpoints: readCheckpoints(ctx.services.config.checkpointsDir, tenantId), keys };
     },

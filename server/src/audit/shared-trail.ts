@@ -29,9 +29,20 @@ export async function catchUpTrail(config: TrailPlaces, tenantId: string): Promi
   }
 }
 
+/** The bucket could not be read: a verification against this instance's copy alone would claim more than it checked. */
+export class TrailUnreachable extends Error {
+  constructor(cause: unknown) {
+    super(`the external bucket's checkpoint trail cannot be read (${(cause as Error).message})`, { cause });
+  }
+}
+
 /** The trail a journal is verified against, caught up with the bucket first. */
 export async function sharedTrail(config: TrailPlaces, verifier: CheckpointVerifier, tenantId: string): Promise<CheckpointTrail> {
-  await catchUpTrail(config, tenantId);
+  try {
+    await catchUpTrail(config, tenantId);
+  } catch (error) {
+    throw new TrailUnreachable(error);
+  }
   return verifiedCheckpoints(config.checkpointsDir, verifier, tenantId);
 }
 

@@ -27,7 +27,23 @@ export function reapplyKeptPurges(
   now: () => Date,
   reported: (result: ReappliedPurges) => void,
 ): (owner: EntityManager) => Promise<void> {
-  return async (owner) => reapplyReceipts(await keptPurgeReceipts(config), verifyKeys, now, reported)(owner);
+  return async (owner) => {
+    const { kept, unreachable } = await readableReceipts(config);
+    await reapplyReceipts(kept, verifyKeys, now, (result) => reported({ ...result, refused: [...unreachable, ...result.refused] }))(owner);
+  };
+}
+
+/**
+ * The bucket's receipts, or, when it cannot be read, this instance's: a start is not held hostage by the
+ * bucket, and the refusal says the bucket's were not seen (the drill, run daily, reads the bucket again).
+ */
+async function readableReceipts(config: Pick<Config, 'checkpointsDir' | 'offsite'>): Promise<{ kept: KeptEntry[]; unreachable: string[] }> {
+  try {
+    return { kept: await keptPurgeReceipts(config), unreachable: [] };
+  } catch (error) {
+    const fallback = await keptPurgeReceipts({ checkpointsDir: config.checkpointsDir });
+    return { kept: fallback, unreachable: [`the purge receipts in the external bucket could not be read (${(error as Error).message}); this instance's own were applied`] };
+  }
 }
 
 /** The same with the receipts already read (the drill holds the copy to the very receipts it applied). */
