@@ -24,6 +24,9 @@ import { writeCheckpoints } from './audit/checkpoint-job.ts';
 import { runDueCriticalOperations } from './critical-ops/critical-ops.ts';
 import { exportRoute } from './http/export-route.ts';
 import { OPS_ENDPOINT, opsRoute } from './http/ops-route.ts';
+import { METRICS_PATH, metricsOnMainListener, metricsServer } from './http/metrics-route.ts';
+import { createMetrics } from './metrics/metrics.ts';
+import { backupFacts } from './backups/status.ts';
 import { every } from './jobs/lease.ts';
 import { startNotifications } from './notifications/notifier.ts';
 import { runBackupSchedule } from './backups/schedule.ts';
@@ -49,6 +52,8 @@ export interface RunningApp {
   readonly url: string;
   /** The plain HTTP listener that redirects to HTTPS, when HTTP_REDIRECT_PORT is set. */
   readonly redirectUrl: string | null;
+  /** METRICS_PORT's listener's /metrics, when it has one. */
+  readonly metricsUrl: string | null;
   readonly liveSockets: LiveSockets;
   readonly services: Services;
   readonly httpServer: Server;
@@ -83,6 +88,13 @@ async function startApp(config: Config, options: AppOptions) {
   // Reachable: serve once connected, so that the first requests count in the shared budget already.
   if (budgetRedis && redisReachable) await whenReady(budgetRedis, 2000);
   const eventLoop = new EventLoopLoad();
+  let liveFeeds: LiveFeeds | null = null;
+  let hasher: PasswordHasher | null = null;
+  const metrics = createMetrics({
+    liveSubscribers: () => liveFeeds?.subscribers ?? 0,
+    hashing: () => ({ running: hasher?.running ?? 0, waiting: hasher?.waiting ?? 0 }),
+    backups: () => backupFacts({ config, db, clock }),
+  });
   const fairUse = createFairUse({ rules: config.fairUse, clock, redis: budgetRedis, prefix: config.redisChannelPrefix, log });
   const services: Services = {
     config,
@@ -90,13 +102,14 @@ async function startApp(config: Config, options: AppOptions) {
     db,
     locators: new Locators(db),
     credentials: new CredentialLookup(db),
-    hasher: new PasswordHasher(config.passwordHash, config.passwordHashConcurrency, { threadpoolIsCap: config.threadpoolSize <= config.passwordHashConcurrency, load: eventLoop }),
+    hasher: (hasher = new PasswordHasher(config.passwordHash, config.passwordHashConcurrency, { threadpoolIsCap: config.threadpoolSize <= config.passwordHashConcurrency, load: eventLoop })),
     keys,
     bus,
     fairUse,
-    liveFeeds: new LiveFeeds(bus, gapReader(db)),
+    liveFeeds: (liveFeeds = new LiveFeeds(bus, gapReader(db))),
     log,
     eventLoop,
+    metrics,
   };
   const trust = compileTrustedProxies(config.trustedProxies);
   const tls = Boolean(config.tls);
@@ -114,7 +127,10 @@ async function startApp(config: Config, options: AppOptions) {
   const routes = [
     { prefix: '/audit/exports/', handle: exportRoute(services, { trust, tls }) },
     { prefix: OPS_ENDPOINT, handle: opsRoute(services, origins, { trust, tls }) },
+    { prefix: METRICS_PATH, handle: metricsOnMainListener(config, metrics) },
   ];
+  const metricsListener = metricsServer(config, metrics);
+  if (metricsListener) await listen(metricsListener, config.metrics.port!, config.host);
   const requireTls = config.production && !tls;
   listener = createRequestListener(services, yoga, { trust, tls, requireTls, routes, dashboard: dashboardHandler(config.dashboardDir) });
   const liveSockets = new LiveSockets(services, config.accessChangePollMs);
@@ -124,6 +140,7 @@ async function startApp(config: Config, options: AppOptions) {
   return {
     url,
     redirectUrl: redirect ? urlOf('http', config.host, (redirect.address() as AddressInfo).port) : null,
+    metricsUrl: metricsListener ? `${urlOf('http', config.host, (metricsListener.address() as AddressInfo).port)}${METRICS_PATH}` : null,
     services,
     httpServer,
     liveSockets,
@@ -133,7 +150,7 @@ async function startApp(config: Config, options: AppOptions) {
       liveSockets.stop();
       services.liveFeeds.close();
       await webSockets.close();
-      for (const server of [httpServer, redirect].filter((s): s is Server => s !== null)) {
+      for (const server of [httpServer, redirect, metricsListener].filter((s): s is Server => s !== null)) {
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
       }

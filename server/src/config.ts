@@ -65,6 +65,8 @@ const EnvSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65_535).default(4000),
   HTTP_REDIRECT_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+  METRICS_TOKEN: z.string().min(32, 'METRICS_TOKEN: at least 32 characters (e.g. openssl rand -hex 32)').optional(),
   DATABASE_URL: postgresUrl,
   APP_DATABASE_URL: postgresUrl,
   APP_DATABASE_PASSWORD: z.string().min(1).optional(),
@@ -172,6 +174,8 @@ export interface Config {
   readonly port: number;
   /** A plain HTTP listener that only redirects to HTTPS (308); needs `tls`. */
   readonly httpRedirectPort?: number;
+  /** /metrics (metrics/): on a listener of its own at this port, else on the main one; behind the token when set. */
+  readonly metrics: { readonly port?: number; readonly token?: string };
   /** Owner connection: runs migrations. Absent means the embedded PostgreSQL (PGlite). */
   readonly databaseUrl?: string;
   /** Login of the application role, which row-level security applies to. */
@@ -271,6 +275,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     port: e.PORT,
     httpRedirectPort: e.HTTP_REDIRECT_PORT,
+    metrics: Object.freeze({ port: e.METRICS_PORT, token: e.METRICS_TOKEN }),
     databaseUrl: e.DATABASE_URL,
     appDatabaseUrl: e.APP_DATABASE_URL,
     appDatabasePassword: e.APP_DATABASE_PASSWORD,

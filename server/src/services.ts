@@ -9,6 +9,7 @@ import type { EventBus } from './event-bus.ts';
 import type { EventLoopLoad } from './event-loop.ts';
 import type { Logger } from './logger.ts';
 import type { ServerKeys } from './server-keys.ts';
+import type { Metrics } from './metrics/metrics.ts';
 import type { PasswordHasher } from './users/password-hasher.ts';
 
 /** Everything a request handler or job may use; built once by buildApp, passed explicitly. */
@@ -28,4 +29,6 @@ export interface Services {
   readonly log: Logger;
   /** Whether the event loop is busy serving: the hasher and the live journal's writes yield to it. */
   readonly eventLoop: EventLoopLoad;
+  /** This instance's Prometheus figures (metrics/). */
+  readonly metrics: Metrics;
 }

@@ -33,6 +33,13 @@ export class LiveFeeds {
     this.#follow(bus.state);
   }
 
+  /** Live journal subscriptions open on this instance, over every company. */
+  get subscribers(): number {
+    let count = 0;
+    for (const feed of this.#feeds.values()) count += feed.streams.size;
+    return count;
+  }
+
   close(): void {
     this.#stopWatching();
     if (this.#poll) clearInterval(this.#poll);

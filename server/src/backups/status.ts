@@ -174,3 +174,15 @@ function dateOf(value: Date | string | null | undefined): Date | null {
 }
 
 const secondsBetween = (from: Date, to: Date) => Math.max(0, Math.floor((to.getTime() - from.getTime()) / 1000));
+
+/** What the metrics show of it (metrics/): numbers only, nothing a problem sentence says. */
+export async function backupFacts(services: BackupStatusServices) {
+  const status = await readBackupStatus(services);
+  return {
+    ageSeconds: status.lastBackup?.ageSeconds ?? null,
+    stale: status.stale,
+    rpoSeconds: status.rpoSeconds,
+    drillPassed: status.lastDrill?.passed ?? null,
+    drillSeconds: status.lastDrill?.durationMs == null ? null : status.lastDrill.durationMs / 1000,
+  };
+}

@@ -1,8 +1,8 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
-import { type ExecutionResult, GraphQLError, type GraphQLSchema, getOperationAST } from 'graphql';
-import { type Plugin, createYoga, maskError } from 'graphql-yoga';
+import { type ExecutionResult, GraphQLError, type GraphQLSchema, Kind, getOperationAST } from 'graphql';
+import { type Plugin, createYoga, isAsyncIterable, maskError } from 'graphql-yoga';
 import type { Context } from '../context.ts';
 import { journalDenials } from '../api-keys/denials.ts';
 import { databaseUnavailable, readOnlyTransaction, statementTimedOut } from '../db/connection-errors.ts';
@@ -127,10 +127,32 @@ export function vigilYoga<SC extends object, C extends object>(
         blockFieldSuggestion: { enabled: true },
       }),
       useStableErrorCodes(),
+      useOperationMetrics(services.metrics, options.endpoint === '/graphql' ? 'graphql' : 'ops'),
       ...(options.plugins ?? []),
       useNoStore(),
     ],
   });
+}
+
+/**
+ * Each executed operation counted and timed by its type and first root field: a name from the schema
+ * (validation ran first), never the client's operation name, which anyone could make unbounded.
+ */
+function useOperationMetrics(metrics: Services['metrics'], api: string): Plugin {
+  return {
+    onExecute({ args }) {
+      const started = performance.now();
+      const operation = getOperationAST(args.document, args.operationName);
+      const first = operation?.selectionSet.selections[0];
+      const field = first?.kind === Kind.FIELD ? first.name.value : 'fragment';
+      return {
+        onExecuteDone({ result }) {
+          const failed = !isAsyncIterable(result) && Boolean(result.errors?.length);
+          metrics.operation(api, operation?.operation ?? 'unknown', field, failed ? 'error' : 'ok', (performance.now() - started) / 1000);
+        },
+      };
+    },
+  };
 }
 
 /**

@@ -75,6 +75,11 @@ export class PasswordHasher {
     return this.#limit.activeCount;
   }
 
+  /** Hashes queued behind the cap. */
+  get waiting(): number {
+    return this.#limit.pendingCount;
+  }
+
   /** True when the hash was made with other parameters than the current ones: rehash on sign-in. */
   needsRehash(storedHash: string): boolean {
     return argon2.needsRehash(storedHash, this.#parameters);

@@ -1,0 +1,102 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AuditAction } from '../audit/actions.ts';
+import type { RecordedEvent } from '../audit/journal.ts';
+import { PLATFORM_TENANT_ID } from '../db/tenancy.ts';
+
+/**
+ * This instance's figures for the operator, in Prometheus' format (issue 17). No label ever names a company,
+ * a user or an address: it would publish the customer list to whoever scrapes, and every new company would
+ * be a new series. Labels take values from closed sets only (an outcome, a schema field).
+ */
+export interface Metrics {
+  readonly registry: Registry;
+  /** One GraphQL operation, by its first root field (a field of the schema: validation ran before). */
+  operation(api: string, type: string, field: string, outcome: 'ok' | 'error', seconds: number): void;
+  /** Events this instance committed to a journal: what the security counters are read from. */
+  journalled(events: readonly RecordedEvent[]): void;
+}
+
+/** Gauges read when scraped. */
+export interface MetricSources {
+  liveSubscribers(): number;
+  hashing(): { running: number; waiting: number };
+  /** The platform journal's facts of backups (backups/status.ts). */
+  backups(): Promise<{ ageSeconds: number | null; stale: boolean; rpoSeconds: number | null; drillPassed: boolean | null; drillSeconds: number | null }>;
+}
+
+/** The journal's actions a counter follows, and the counter's labels for each. */
+const FROM_JOURNAL = {
+  'session.signed_in': ['sign_ins', { outcome: 'success' }],
+  'session.sign_in_failed': ['sign_ins', { outcome: 'failure' }],
+  'session.locked_out': ['lockouts', {}],
+  'session.token_reuse_detected': ['token_reuse', {}],
+  'api_key.denied': ['api_key_denials', {}],
+  'api_key.used_after_revocation': ['api_key_revoked_used', {}],
+  'journal.rollback_detected': ['rollbacks', {}],
+} as const satisfies Partial<Record<AuditAction, readonly [string, Record<string, string>]>>;
+
+export function createMetrics(sources: MetricSources): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const operations = new Counter({ name: 'vigil_graphql_operations_total', help: 'GraphQL operations executed, by API, operation type, first root field and outcome.', labelNames: ['api', 'type', 'field', 'outcome'], registers: [registry] });
+  const latency = new Histogram({
+    name: 'vigil_graphql_operation_duration_seconds',
+    help: 'Execution time of GraphQL operations, by API, operation type and first root field.',
+    labelNames: ['api', 'type', 'field'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const counters = {
+    sign_ins: new Counter({ name: 'vigil_sign_ins_total', help: 'Sign-ins by outcome.', labelNames: ['outcome'], registers: [registry] }),
+    lockouts: new Counter({ name: 'vigil_lockouts_total', help: 'Accounts or addresses locked out after failed sign-ins.', registers: [registry] }),
+    token_reuse: new Counter({ name: 'vigil_token_reuse_detected_total', help: 'Rotated-away session tokens presented again (the session was ended).', registers: [registry] }),
+    api_key_denials: new Counter({ name: 'vigil_api_key_denials_total', help: 'API keys refused a field beyond their permissions.', registers: [registry] }),
+    api_key_revoked_used: new Counter({ name: 'vigil_api_key_revoked_used_total', help: 'Revoked or expired API keys presented.', registers: [registry] }),
+    rollbacks: new Counter({ name: 'vigil_journal_rollbacks_detected_total', help: 'Journals found behind their last signed checkpoint.', registers: [registry] }),
+  };
+  for (const outcome of ['success', 'failure']) counters.sign_ins.inc({ outcome }, 0);
+  const appended = new Counter({ name: 'vigil_audit_events_total', help: 'Events this instance appended to the journals.', labelNames: ['journal'], registers: [registry] });
+  new Gauge({ name: 'vigil_live_subscribers', help: 'Live journal subscriptions open on this instance.', registers: [registry], collect() { this.set(sources.liveSubscribers()); } });
+  new Gauge({ name: 'vigil_password_hashes_running', help: 'argon2id hashes computing now (at most the cap).', registers: [registry], collect() { this.set(sources.hashing().running); } });
+  new Gauge({ name: 'vigil_password_hashes_waiting', help: 'argon2id hashes queued behind the cap.', registers: [registry], collect() { this.set(sources.hashing().waiting); } });
+  backupGauges(registry, sources);
+
+  return {
+    registry,
+    operation(api, type, field, outcome, seconds) {
+      operations.inc({ api, type, field, outcome });
+      latency.observe({ api, type, field }, seconds);
+    },
+    journalled(events) {
+      for (const event of events) {
+        appended.inc({ journal: event.tenantId === PLATFORM_TENANT_ID ? 'platform' : 'company' });
+        const followed = FROM_JOURNAL[event.action as keyof typeof FROM_JOURNAL];
+        if (followed) (counters[followed[0]] as Counter<string>).inc(followed[1]);
+      }
+    },
+  };
+}
+
+
+
+/** One read of the backups' facts per scrape, shared by their gauges; a fact not known (no copy, no drill, the database away) is NaN, never a 0 that reads as good news. */
+function backupGauges(registry: Registry, sources: MetricSources): void {
+  type Facts = Awaited<ReturnType<MetricSources['backups']>>;
+  let read: Promise<Facts | null> | null = null;
+  const facts = () => (read ??= sources.backups().catch(() => null).finally(() => setImmediate(() => (read = null))));
+  const gauge = (name: string, help: string, value: (f: Facts) => number | null) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        const f = await facts();
+        this.set((f && value(f)) ?? Number.NaN);
+      },
+    });
+  gauge('vigil_backup_age_seconds', 'Age of the last good backup.', (f) => f.ageSeconds);
+  gauge('vigil_backup_stale', '1 when there is no good backup, or the last is older than the interval and its grace.', (f) => (f.stale ? 1 : 0));
+  gauge('vigil_backup_rpo_seconds', 'What a loss now would lose at worst.', (f) => f.rpoSeconds);
+  gauge('vigil_backup_drill_passed', '1 when the last restore drill passed, 0 when it failed.', (f) => (f.drillPassed === null ? null : f.drillPassed ? 1 : 0));
+  gauge('vigil_backup_drill_duration_seconds', "The last drill's duration: the measured RTO.", (f) => f.drillSeconds);
+}
