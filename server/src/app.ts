@@ -129,7 +129,8 @@ async function startApp(config: Config, options: AppOptions) {
     { prefix: OPS_ENDPOINT, handle: opsRoute(services, origins, { trust, tls }) },
     { prefix: METRICS_PATH, handle: metricsOnMainListener(config, metrics) },
   ];
-  const metricsListener = metricsServer(config, metrics);
+  const metricsListening = metricsServer(config, metrics, log);
+  const metricsListener = metricsListening?.server ?? null;
   if (metricsListener) await listen(metricsListener, config.metrics.port!, config.host);
   const requireTls = config.production && !tls;
   listener = createRequestListener(services, yoga, { trust, tls, requireTls, routes, dashboard: dashboardHandler(config.dashboardDir) });
@@ -140,13 +141,14 @@ async function startApp(config: Config, options: AppOptions) {
   return {
     url,
     redirectUrl: redirect ? urlOf('http', config.host, (redirect.address() as AddressInfo).port) : null,
-    metricsUrl: metricsListener ? `${urlOf('http', config.host, (metricsListener.address() as AddressInfo).port)}${METRICS_PATH}` : null,
+    metricsUrl: metricsListener ? `${urlOf(tls ? 'https' : 'http', config.host, (metricsListener.address() as AddressInfo).port)}${METRICS_PATH}` : null,
     services,
     httpServer,
     liveSockets,
     async close() {
       stopJobs();
       https?.stopWatching();
+      metricsListening?.stopWatching();
       liveSockets.stop();
       services.liveFeeds.close();
       await webSockets.close();

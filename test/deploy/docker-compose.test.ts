@@ -65,7 +65,7 @@ const primaryInit = read('deploy/postgres/primary-init.sh');
 
 describe('docker-compose.yml', () => {
   test('runs a PostgreSQL primary and its standby, Redis and Vigil built from the repository, each with a healthcheck', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['postgres', 'postgres-standby', 'redis', 'vigil']);
+    expect(Object.keys(compose.services).sort()).toEqual(['postgres', 'postgres-standby', 'prometheus', 'redis', 'vigil']);
     for (const [name, service] of Object.entries<any>(compose.services)) {
       expect({ name, healthcheck: Boolean(service.healthcheck?.test) }).toEqual({ name, healthcheck: true });
     }
@@ -79,6 +79,23 @@ describe('docker-compose.yml', () => {
     // One image for both servers: PostgreSQL 15, the major version of the binaries Vigil restores with.
     for (const server of [postgres, standby]) expect(server).toMatchObject({ build: './deploy/postgres', image: postgres.image });
     expect(read('deploy/postgres/Dockerfile')).toMatch(/^FROM postgres:15-bookworm$/m);
+  });
+
+  test("Prometheus scrapes Vigil's METRICS_PORT, which is not published; its rules and the Grafana dashboard name only figures Vigil has", async () => {
+    const { createMetrics } = await import('../../server/src/metrics/metrics.ts');
+    const metrics = createMetrics({ liveSubscribers: () => 0, hashing: () => ({ running: 0, waiting: 0 }), backups: async () => ({ ageSeconds: null, stale: true, rpoSeconds: null, drillPassed: null, drillSeconds: null }) });
+    const known = new Set((await metrics.registry.getMetricsAsJSON()).flatMap(({ name, type }) => (String(type) === 'histogram' ? [`${name}_bucket`, `${name}_count`, `${name}_sum`] : [name])));
+    const port = vigil.environment.METRICS_PORT;
+    expect(port).toMatch(/^\d+$/);
+    expect((vigil.ports as string[]).some((published) => published.split(':').includes(port))).toBe(false);
+    const scrape = parse(read('deploy/prometheus/prometheus.yml'));
+    expect(scrape.scrape_configs).toEqual([{ job_name: 'vigil', scheme: 'https', tls_config: { ca_file: '/tls/ca.crt', server_name: 'vigil' }, static_configs: [{ targets: [`vigil:${port}`] }] }]);
+    expect(mountOf(compose.services.prometheus, './deploy/prometheus/prometheus.yml')).toMatchObject({ target: '/etc/prometheus/prometheus.yml', mode: 'ro' });
+    const rules = parse(read('deploy/prometheus/vigil-alerts.yml')).groups.flatMap((group: { rules: Array<{ expr: string }> }) => group.rules.map((rule) => rule.expr));
+    const panels = JSON.parse(read('deploy/grafana/vigil-dashboard.json')).panels.flatMap((panel: { targets: Array<{ expr: string }> }) => panel.targets.map((target) => target.expr));
+    const named = [...rules, ...panels].flatMap((expr: string) => expr.match(/\b(?:vigil|process)_[a-z_]+\b/g) ?? []);
+    expect(named.length).toBeGreaterThan(15);
+    expect(named.filter((name) => !known.has(name))).toEqual([]);
   });
 
   test('holds no secret in clear: passwords from the env file, the rest docker secrets, both kept out of git and the image', () => {

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { writeCheckpoints } from '../../server/src/audit/checkpoint-job.ts';
 import { recordPlatformEvent } from '../../server/src/backups/take-backup.ts';
+import { writeEvents } from '../support/journal.ts';
+import { tamperWithJournal } from '../support/owner-sql.ts';
 import { bearerClient, signIn, signUpTenant } from '../support/factories.ts';
 import { type TestVigil, startVigil } from '../support/vigil.ts';
 
@@ -70,6 +73,26 @@ describe('/metrics', () => {
     expect(after).toMatch(/^vigil_backup_drill_passed 0$/m);
     expect(after).toMatch(/^vigil_backup_drill_duration_seconds 1\.5$/m);
     expect(after).not.toContain('no backup to restore yet');
+  });
+
+  test('checkpoints signed and when, and chain verifications by outcome: a tampered journal counts a failure', async () => {
+    const metricsNow = async () => (await scrape(`${vigil.url}/metrics`, TOKEN)).text();
+    const before = await metricsNow();
+    await writeEvents(vigil, company.tenantId, 3);
+    const ran = vigil.clock.now().getTime() / 1000;
+    expect(await writeCheckpoints(vigil.services, 60)).toBeGreaterThan(0);
+    const done = vigil.clock.now().getTime() / 1000;
+    const client = bearerClient(vigil, company.token);
+    expect((await client.ok('{ verifyAuditChain { ok } }')).verifyAuditChain.ok).toBe(true);
+    await tamperWithJournal(vigil, `update audit_event set details = '{"edited": true}' where tenant_id = $1 and seq = 2`, [company.tenantId]);
+    expect((await client.ok('{ verifyAuditChain { ok } }')).verifyAuditChain.ok).toBe(false);
+    const after = await metricsNow();
+    const grew = (series: string) => sample(after, series) - sample(before, series);
+    expect(grew('vigil_checkpoints_signed_total')).toBeGreaterThan(0);
+    expect(sample(after, 'vigil_checkpoint_job_last_run_timestamp_seconds')).toBeGreaterThanOrEqual(ran);
+    expect(sample(after, 'vigil_checkpoint_job_last_run_timestamp_seconds')).toBeLessThanOrEqual(done);
+    expect(grew('vigil_chain_verifications_total{where="api",outcome="success"}')).toBe(1);
+    expect(grew('vigil_chain_verifications_total{where="api",outcome="failure"}')).toBe(1);
   });
 
   test('without METRICS_PORT or METRICS_TOKEN, /metrics is not served at all', async () => {

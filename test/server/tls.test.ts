@@ -162,6 +162,29 @@ describe('browser → Vigil', () => {
     expect(await handshake({ minVersion: 'TLSv1.3' })).toMatchObject({ protocol: 'TLSv1.3' });
   });
 
+  test("METRICS_PORT's listener speaks TLS with the server's certificate, like every other hop", async () => {
+    const watched = await startVigil({ env: { TLS_CERT_FILE: serverCert.certFile, TLS_KEY_FILE: serverCert.keyFile, METRICS_PORT: '0' } });
+    try {
+      const url = new URL(watched.metricsUrl!);
+      expect(url.protocol).toBe('https:');
+      const scrape = (ca: string | undefined) =>
+        new Promise<{ status: number; body: string } | string>((resolve) => {
+          const req = httpsRequest({ host: '127.0.0.1', servername: 'localhost', port: Number(url.port), path: '/metrics', ca }, (res) => {
+            let body = '';
+            res.on('data', (chunk) => (body += chunk));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          });
+          req.on('error', (e: NodeJS.ErrnoException) => resolve(`error ${e.code}`));
+          req.end();
+        });
+      expect(await scrape(undefined)).toMatch(/^error/);
+      const answer = await scrape(caPem);
+      expect(answer).toMatchObject({ status: 200, body: expect.stringContaining('vigil_graphql_operations_total') });
+    } finally {
+      await watched.stop();
+    }
+  });
+
   test('TLS_MIN_VERSION=TLSv1.3 refuses TLS 1.2', async () => {
     const strict = await startVigil({ env: { TLS_CERT_FILE: serverCert.certFile, TLS_KEY_FILE: serverCert.keyFile, TLS_MIN_VERSION: 'TLSv1.3' } });
     try {

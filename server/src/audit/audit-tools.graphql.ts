@@ -117,7 +117,9 @@ builder.queryFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const viewer = viewerOf(ctx);
       const trail = await sharedTrail(ctx.services.config, ctx.services.keys.auditVerifyKeys, viewer.tenantId).catch(unreachableTrail);
-      return verifyChain(ctx.services.db.forTenant(viewer.tenantId), trail, args);
+      const report = await verifyChain(ctx.services.db.forTenant(viewer.tenantId), trail, args);
+      ctx.services.metrics.chainVerified('api', report.ok);
+      return report;
     },
   }),
   auditTrail: t.field({

@@ -30,6 +30,7 @@ export async function writeCheckpoints(services: Services, leaseSeconds: number)
     await copyOffsite(services, checkpoint);
     written += 1;
   }
+  services.metrics.checkpointsSigned(written, now);
   return written;
 }
 

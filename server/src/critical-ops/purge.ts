@@ -49,6 +49,7 @@ export async function purgeCompany(work: Work, operation: CriticalOperationView)
   const { tenantId, id: operationId } = operation;
   const trail = await sharedTrail(services.config, services.keys.auditVerifyKeys, tenantId);
   const report = await verifyChain(em, trail);
+  services.metrics.chainVerified('purge', report.ok && !trail.problem);
   if (!report.ok || trail.problem) {
     await takeTransition(em, work.journal, {
       tenantId, operationId, transition: 'refuse_purge', actor: { type: 'system', id: null }, origin: SYSTEM_ORIGIN, input: {}, now,

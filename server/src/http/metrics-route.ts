@@ -5,6 +5,8 @@ import type { Config } from '../config.ts';
 import { ErrorCode } from '../errors.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { sendError } from './respond.ts';
+import { createHttpsServer } from './https-server.ts';
+import type { Logger } from '../logger.ts';
 
 export const METRICS_PATH = '/metrics';
 
@@ -33,13 +35,15 @@ export function metricsOnMainListener(config: Pick<Config, 'metrics'>, metrics: 
   };
 }
 
-export function metricsServer(config: Pick<Config, 'metrics'>, metrics: Metrics): Server | null {
+/** METRICS_PORT's listener: HTTPS with the server's certificate when Vigil has one (every hop is TLS), else HTTP. */
+export function metricsServer(config: Pick<Config, 'metrics' | 'tls'>, metrics: Metrics, log: Logger): { server: Server; stopWatching(): void } | null {
   if (config.metrics.port === undefined) return null;
   const route = metricsRoute(metrics, config.metrics.token);
-  return createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     if (new URL(req.url ?? '/', 'http://vigil.invalid').pathname === METRICS_PATH) return void route(req, res);
     sendError(res, 404, ErrorCode.NOT_FOUND, 'Not found.');
-  });
+  };
+  return config.tls ? createHttpsServer(config.tls, log, listener) : { server: createServer(listener), stopWatching: () => {} };
 }
 
 function bearerIs(header: string | undefined, token: string): boolean {

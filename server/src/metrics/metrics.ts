@@ -14,6 +14,10 @@ export interface Metrics {
   operation(api: string, type: string, field: string, outcome: 'ok' | 'error', seconds: number): void;
   /** Events this instance committed to a journal: what the security counters are read from. */
   journalled(events: readonly RecordedEvent[]): void;
+  /** A journal's chain recomputed against the trail: by verifyAuditChain, or before a purge. */
+  chainVerified(where: 'api' | 'purge', ok: boolean): void;
+  /** A run of the checkpoint job that held the lease, and how many checkpoints it signed. */
+  checkpointsSigned(count: number, at: Date): void;
 }
 
 /** Gauges read when scraped. */
@@ -60,12 +64,23 @@ export function createMetrics(sources: MetricSources): Metrics {
   new Gauge({ name: 'vigil_password_hashes_running', help: 'argon2id hashes computing now (at most the cap).', registers: [registry], collect() { this.set(sources.hashing().running); } });
   new Gauge({ name: 'vigil_password_hashes_waiting', help: 'argon2id hashes queued behind the cap.', registers: [registry], collect() { this.set(sources.hashing().waiting); } });
   backupGauges(registry, sources);
+  const verifications = new Counter({ name: 'vigil_chain_verifications_total', help: 'Journal chains recomputed against the checkpoint trail, by where and outcome (failure: tampering, or a trail that does not verify).', labelNames: ['where', 'outcome'], registers: [registry] });
+  for (const where of ['api', 'purge']) verifications.inc({ where, outcome: 'failure' }, 0);
+  const signed = new Counter({ name: 'vigil_checkpoints_signed_total', help: 'Checkpoints this instance signed.', registers: [registry] });
+  const lastRun = new Gauge({ name: 'vigil_checkpoint_job_last_run_timestamp_seconds', help: 'When this instance last ran the checkpoint job with its lease (alert on time() minus it, across instances).', registers: [registry] });
 
   return {
     registry,
     operation(api, type, field, outcome, seconds) {
       operations.inc({ api, type, field, outcome });
       latency.observe({ api, type, field }, seconds);
+    },
+    chainVerified(where, ok) {
+      verifications.inc({ where, outcome: ok ? 'success' : 'failure' });
+    },
+    checkpointsSigned(count, at) {
+      signed.inc(count);
+      lastRun.set(at.getTime() / 1000);
     },
     journalled(events) {
       for (const event of events) {
