@@ -6,7 +6,7 @@ import { STEP_UP_MAX_AGE_SECONDS, type Viewer, hasFreshProof, hasPermission } fr
 import type { Clock } from './clock.ts';
 import type { Context } from './context.ts';
 import { ErrorCode, clientError, stepUpRequired } from './errors.ts';
-import { onlyFreshProofFailed } from './scope-failures.ts';
+import { missingScopes, onlyFreshProofFailed } from './scope-failures.ts';
 import { wellFormedInputPlugin } from './well-formed-input.ts';
 
 export interface AuthScopes {
@@ -43,7 +43,7 @@ export const builder = new SchemaBuilder<{
     unauthorizedError: (_parent, ctx, info, result) => {
       if (!ctx.viewer) return clientError(ErrorCode.UNAUTHENTICATED);
       if (ctx.viewer.kind === 'session' && onlyFreshProofFailed(result.failure)) return stepUpRequired(STEP_UP_MAX_AGE_SECONDS);
-      ctx.denials.push(`${info.parentType.name}.${info.fieldName}`);
+      ctx.denials.push({ field: `${info.parentType.name}.${info.fieldName}`, missing: missingScopes(result.failure) });
       return clientError(ErrorCode.FORBIDDEN);
     },
   },

@@ -42,6 +42,11 @@ export interface OperatorCookies {
   clear(): void;
 }
 
+export interface Denial {
+  field: string;
+  missing: string[];
+}
+
 export interface Context {
   services: Services;
   meta: RequestMeta;
@@ -49,8 +54,8 @@ export interface Context {
   /** The viewer's tenant EntityManager, forked for this request only. */
   em: EntityManager | null;
   cookies: SessionCookies | null;
-  /** Fields refused to this operation's caller, journalled when the operation ends (API keys). */
-  denials: string[];
+  /** Fields refused to this operation's caller and what it lacked, journalled when the operation ends (access/denials.ts). */
+  denials: Denial[];
   /** A mutation sent with an Idempotency-Key: its one transaction claims the key (unit-of-work.ts). */
   idempotency?: IdempotencyClaim | null;
 }

@@ -74,9 +74,9 @@ describe('using a key', () => {
     const { owner, secret } = await setup(['audit.read']);
     const result = await bearerClient(vigil, secret).request('{ users { id } }');
     expect(errorCode(result)).toBe('FORBIDDEN');
-    const denied = (await auditRows(vigil, owner.tenantId)).filter((r) => r.action === 'api_key.denied');
+    const denied = (await auditRows(vigil, owner.tenantId)).filter((r) => r.action === 'access.denied');
     expect(denied).toHaveLength(1);
-    expect(denied[0].details).toMatchObject({ field: 'Query.users' });
+    expect(denied[0]).toMatchObject({ actor_type: 'api_key', target_type: 'api_key', details: { field: 'Query.users', missing: ['users.read'] } });
   });
 
   test('cannot sign in, create a session, or create, rotate or reveal keys', async () => {

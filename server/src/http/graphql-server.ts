@@ -4,7 +4,7 @@ import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspect
 import { type ExecutionResult, GraphQLError, type GraphQLSchema, Kind, getOperationAST } from 'graphql';
 import { type Plugin, createYoga, isAsyncIterable, maskError } from 'graphql-yoga';
 import type { Context } from '../context.ts';
-import { journalDenials } from '../api-keys/denials.ts';
+import { journalDenials } from '../access/denials.ts';
 import { databaseUnavailable, readOnlyTransaction, statementTimedOut } from '../db/connection-errors.ts';
 import { ErrorCode, badInput, clientError, serviceUnavailable, timedOut } from '../errors.ts';
 import { idempotencyClaim, isIdempotencyKey, replayOf, storeAnswer } from '../idempotency/idempotency.ts';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type ExecutionArgs, type GraphQLError, createSourceEventStream, execute as executeGraphQL } from 'graphql';
 import type { WebSocket } from 'ws';
-import { journalDenials } from '../api-keys/denials.ts';
+import { journalDenials } from '../access/denials.ts';
 import type { AuditRecord } from '../audit/feed.ts';
 import type { Renderer } from '../audit/live-feeds.ts';
 import type { Deliver } from '../audit/live-stream.ts';

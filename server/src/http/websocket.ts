@@ -5,7 +5,7 @@ import { CloseCode, type Context as ProtocolContext, handleProtocols, makeServer
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Viewer } from '../access/viewer.ts';
 import { authenticateApiKey } from '../api-keys/authenticate.ts';
-import { journalDenials } from '../api-keys/denials.ts';
+import { journalDenials } from '../access/denials.ts';
 import type { Context, RequestMeta } from '../context.ts';
 import { databaseUnavailable } from '../db/connection-errors.ts';
 import { ErrorCode, clientError, rateLimited } from '../errors.ts';

@@ -34,7 +34,7 @@ const FROM_JOURNAL = {
   'session.sign_in_failed': ['sign_ins', { outcome: 'failure' }],
   'session.locked_out': ['lockouts', {}],
   'session.token_reuse_detected': ['token_reuse', {}],
-  'api_key.denied': ['api_key_denials', {}],
+  'access.denied': ['access_denials', {}],
   'api_key.used_after_revocation': ['api_key_revoked_used', {}],
   'journal.rollback_detected': ['rollbacks', {}],
 } as const satisfies Partial<Record<AuditAction, readonly [string, Record<string, string>]>>;
@@ -54,7 +54,7 @@ export function createMetrics(sources: MetricSources): Metrics {
     sign_ins: new Counter({ name: 'vigil_sign_ins_total', help: 'Sign-ins by outcome.', labelNames: ['outcome'], registers: [registry] }),
     lockouts: new Counter({ name: 'vigil_lockouts_total', help: 'Accounts or addresses locked out after failed sign-ins.', registers: [registry] }),
     token_reuse: new Counter({ name: 'vigil_token_reuse_detected_total', help: 'Rotated-away session tokens presented again (the session was ended).', registers: [registry] }),
-    api_key_denials: new Counter({ name: 'vigil_api_key_denials_total', help: 'API keys refused a field beyond their permissions.', registers: [registry] }),
+    access_denials: new Counter({ name: 'vigil_access_denied_total', help: 'Fields refused to signed-in users and API keys (FORBIDDEN), as journalled: once a minute per caller and field.', registers: [registry] }),
     api_key_revoked_used: new Counter({ name: 'vigil_api_key_revoked_used_total', help: 'Revoked or expired API keys presented.', registers: [registry] }),
     rollbacks: new Counter({ name: 'vigil_journal_rollbacks_detected_total', help: 'Journals found behind their last signed checkpoint.', registers: [registry] }),
   };
