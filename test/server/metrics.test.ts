@@ -95,6 +95,23 @@ describe('/metrics', () => {
     expect(grew('vigil_chain_verifications_total{where="api",outcome="failure"}')).toBe(1);
   });
 
+  test('API-key authentications by outcome: accepted, unknown, revoked', async () => {
+    const before = await (await scrape(`${vigil.url}/metrics`, TOKEN)).text();
+    const owner = bearerClient(vigil, company.token);
+    const created = (await owner.ok('mutation { createApiKey(input: { name: "sync", permissions: ["audit.read"] }) { secret key { id } } }')).createApiKey;
+    await bearerClient(vigil, created.secret).ok('{ auditStatistics { attention { failedSignIns } } }');
+    await bearerClient(vigil, `${created.secret.slice(0, -4)}AAAA`).request('{ viewer { user { id } } }');
+    await owner.ok('mutation($id: ID!) { revokeApiKey(id: $id) { id } }', { id: created.key.id });
+    await bearerClient(vigil, created.secret).request('{ viewer { user { id } } }');
+    const after = await (await scrape(`${vigil.url}/metrics`, TOKEN)).text();
+    const grew = (series: string) => sample(after, series) - sample(before, series);
+    expect(grew('vigil_api_key_authentications_total{outcome="success"}')).toBe(1);
+    expect(grew('vigil_api_key_authentications_total{outcome="unknown"}')).toBe(1);
+    expect(grew('vigil_api_key_authentications_total{outcome="revoked"}')).toBe(1);
+    expect(grew('vigil_api_key_revoked_used_total')).toBe(1);
+    expect(after).not.toContain(created.key.id);
+  });
+
   test('without METRICS_PORT or METRICS_TOKEN, /metrics is not served at all', async () => {
     const bare = await startVigil();
     try {

@@ -27,19 +27,26 @@ const REPORT_INTERVAL_SECONDS = 60;
 export async function authenticateApiKey(services: Services, token: string, meta: RequestMeta): Promise<RequestAuth> {
   const presented = readApiKey(token);
   const found = presented ? await services.credentials.apiKey(presented.id) : null;
-  if (!presented || !found || !sameHash(presented.secretHash, found.apiKey.secretHash)) return anonymous;
+  if (!presented || !found || !sameHash(presented.secretHash, found.apiKey.secretHash)) return refused(services, 'unknown');
   const { em, apiKey: key, tenant } = found;
   const now = services.clock.now();
   if (!isUsable(key, now)) {
     if (key.revokedAt || (key.validUntil && now >= key.validUntil)) await reportUseAfterRevocation(services, tenant.id, key, meta);
-    return anonymous;
+    return refused(services, 'revoked');
   }
   const viewer = apiKeyViewer(found, now);
-  if (!viewer) return anonymous;
+  if (!viewer) return refused(services, 'creator_disabled');
+  services.metrics.apiKeyAuthenticated('success');
   if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_SECONDS * 1000) {
     await em.nativeUpdate(ApiKey, { id: key.id }, { lastUsedAt: now, lastUsedIp: meta.ip });
   }
   return { viewer, em };
+}
+
+/** A key that does not authenticate: the request goes on as nobody's (and is counted by why). */
+function refused(services: Services, outcome: 'unknown' | 'revoked' | 'creator_disabled'): RequestAuth {
+  services.metrics.apiKeyAuthenticated(outcome);
+  return anonymous;
 }
 
 /**

@@ -16,6 +16,8 @@ export interface Metrics {
   journalled(events: readonly RecordedEvent[]): void;
   /** A journal's chain recomputed against the trail: by verifyAuditChain, or before a purge. */
   chainVerified(where: 'api' | 'purge', ok: boolean): void;
+  /** A `vgl_` key presented: accepted, or why not (unknown or wrong secret, revoked or expired, its creator disabled). */
+  apiKeyAuthenticated(outcome: 'success' | 'unknown' | 'revoked' | 'creator_disabled'): void;
   /** A run of the checkpoint job that held the lease, and how many checkpoints it signed. */
   checkpointsSigned(count: number, at: Date): void;
 }
@@ -66,6 +68,8 @@ export function createMetrics(sources: MetricSources): Metrics {
   backupGauges(registry, sources);
   const verifications = new Counter({ name: 'vigil_chain_verifications_total', help: 'Journal chains recomputed against the checkpoint trail, by where and outcome (failure: tampering, or a trail that does not verify).', labelNames: ['where', 'outcome'], registers: [registry] });
   for (const where of ['api', 'purge']) verifications.inc({ where, outcome: 'failure' }, 0);
+  const keyAuth = new Counter({ name: 'vigil_api_key_authentications_total', help: 'API keys presented, by outcome: success, unknown (no such key or a wrong secret), revoked (or expired), creator_disabled.', labelNames: ['outcome'], registers: [registry] });
+  for (const outcome of ['success', 'unknown', 'revoked', 'creator_disabled']) keyAuth.inc({ outcome }, 0);
   const signed = new Counter({ name: 'vigil_checkpoints_signed_total', help: 'Checkpoints this instance signed.', registers: [registry] });
   const lastRun = new Gauge({ name: 'vigil_checkpoint_job_last_run_timestamp_seconds', help: 'When this instance last ran the checkpoint job with its lease (alert on time() minus it, across instances).', registers: [registry] });
 
@@ -77,6 +81,9 @@ export function createMetrics(sources: MetricSources): Metrics {
     },
     chainVerified(where, ok) {
       verifications.inc({ where, outcome: ok ? 'success' : 'failure' });
+    },
+    apiKeyAuthenticated(outcome) {
+      keyAuth.inc({ outcome });
     },
     checkpointsSigned(count, at) {
       signed.inc(count);
