@@ -54,6 +54,20 @@ describe('progressive delay and lockout', () => {
     expect((await signIn(client(), { tenantSlug: owner.slug, email: owner.email })).errors).toBeUndefined();
   });
 
+  test('an address past 60 failures keeps getting RATE_LIMITED or INVALID_CREDENTIALS, never an internal error (the delay once overflowed)', async () => {
+    const owner = await signUpTenant(client());
+    const codes = new Set<string>();
+    for (let i = 0; i < 70; i++) {
+      vigil.clock.advance(11);
+      codes.add(errorCode(await signIn(client(), { tenantSlug: owner.slug, email: `sprayed-${i}@acme.test`, password: 'Winter2026!' }))!);
+    }
+    expect([...codes].sort()).toEqual(['INVALID_CREDENTIALS']);
+    // Without the wait, the address is told how long to wait, and nothing else breaks.
+    const waiting = await signIn(client(), { tenantSlug: owner.slug, email: 'sprayed-70@acme.test', password: 'Winter2026!' });
+    expect(errorCode(waiting)).toBe('RATE_LIMITED');
+    expect(waiting.errors![0].extensions!.retryAfterSeconds).toBeLessThanOrEqual(10);
+  }, 60_000);
+
   test('an unknown account is throttled exactly like a real one (no enumeration)', async () => {
     const owner = await signUpTenant(client());
     const real = await failUntilLocked(owner.slug, owner.email);

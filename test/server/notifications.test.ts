@@ -85,9 +85,9 @@ function capturingLogger() {
 }
 
 describe('what notifies', () => {
-  test("every company-side critical operation step, the support grant's use and break-glass, lockdown and a journal rollback: marked once, in the vocabulary", () => {
+  test("every company-side critical operation step, the support grant's use and break-glass, lockdown, a journal rollback and a security alert: marked once, in the vocabulary", () => {
     const expected = actionsWhere((m) => !m.platformOnly).filter(
-      (a) => a.startsWith('critical_operation.') || ['support.granted', 'support.revoked', 'support.access', 'support.break_glass', 'incident.lockdown', 'journal.rollback_detected'].includes(a),
+      (a) => a.startsWith('critical_operation.') || ['support.granted', 'support.revoked', 'support.access', 'support.break_glass', 'incident.lockdown', 'journal.rollback_detected', 'security.alert'].includes(a),
     );
     expect([...NOTIFYING_ACTIONS].sort()).toEqual(expected.sort());
     expect((AUDIT_ACTIONS['support.access'] as { notify?: unknown }).notify).toBe('first_per_grant');

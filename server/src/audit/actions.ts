@@ -65,6 +65,7 @@ export const AUDIT_ACTIONS = {
   'api_key.revoked': { description: 'An API key was revoked.', alert: true, attention: 'revocations' },
   'api_key.used_after_revocation': { description: 'A revoked or expired API key was presented.', alert: true, attention: 'revocations' },
   'api_key.denied': { description: 'An API key asked for something beyond its permissions (journals from before access.denied).', alert: true },
+  'security.alert': { description: 'A detector saw an attack in the journal (credential stuffing: failed sign-ins over many accounts from one address); the details name the rule, the severity and the evidence seqs.', alert: true, notify: true },
   'access.denied': { description: 'A signed-in user or an API key was refused a field (FORBIDDEN): the field and the permission it lacked; once a minute per caller and field.', alert: true },
   'audit.read': { description: 'The journal was searched.' },
   'audit.exported': { description: 'The journal was exported.' },

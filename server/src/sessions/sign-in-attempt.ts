@@ -7,6 +7,7 @@ import { type Work, inTenantTransaction, publishCommitted } from '../unit-of-wor
 import type { TenantView, UserView } from '../access/viewer.ts';
 import type { Recognition } from './known-devices.ts';
 import { type OpenedRow, type OpenedSession, SessionOpening } from './open-session.ts';
+import { detectCredentialStuffing } from '../alerts/credential-stuffing.ts';
 import { ADDRESS_RULE, type Reservation, releaseArgument, releaseAttempts, reserveAttempts, signInAttempts } from './sign-in-throttle.ts';
 
 /**
@@ -46,6 +47,7 @@ export class SignInAttempt {
         });
       }
     });
+    await detectCredentialStuffing(this.services, this.tenantId, this.meta.ip);
     return clientError(ErrorCode.INVALID_CREDENTIALS);
   }
 

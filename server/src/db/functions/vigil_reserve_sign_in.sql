@@ -21,7 +21,7 @@ AS $function$
           end if;
           if p_now - r.last_attempt_at > make_interval(secs => (a->>'windowSeconds')::int) then r.failures := 0; end if;
           v_delay := case when r.failures < (a->>'delayFrom')::int then 0
-                          else least(power(2, r.failures - (a->>'delayFrom')::int)::int, (a->>'maxDelaySeconds')::int) end;
+                          else least(power(2, least(r.failures - (a->>'delayFrom')::int, 30)), (a->>'maxDelaySeconds')::int)::int end;
           v_ready := r.last_attempt_at + make_interval(secs => v_delay);
           if v_delay > 0 and v_ready > p_now then
             return jsonb_build_object('retryAfter', greatest(1, ceil(extract(epoch from v_ready - p_now))));
