@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { errorCode } from '../support/client.ts';
-import { companyWithStaff } from '../support/factories.ts';
+import { bearerClient, companyWithStaff } from '../support/factories.ts';
 import { auditRows } from '../support/owner-sql.ts';
 import { type TestVigil, startVigil } from '../support/vigil.ts';
 
@@ -35,6 +35,15 @@ describe('access.denied', () => {
     vigil.clock.advance(61);
     expect(errorCode(await employee.request('{ users { id } }'))).toBe('FORBIDDEN');
     expect((await denials()).map((row) => row.details.field)).toEqual(['Query.users', 'Query.criticalOperations', 'Query.users']);
+  });
+
+  test('two API keys of one user are two callers: each refusal journalled once a minute per key', async () => {
+    const create = 'mutation($n: String!) { createApiKey(input: { name: $n, permissions: ["audit.read"] }) { secret key { id } } }';
+    const keys = [(await company.client.ok(create, { n: 'sync-a' })).createApiKey, (await company.client.ok(create, { n: 'sync-b' })).createApiKey];
+    for (const key of [...keys, ...keys]) expect(errorCode(await bearerClient(vigil, key.secret).request('{ users { id } }'))).toBe('FORBIDDEN');
+    const byKeys = (await denials()).filter((row) => row.actor_type === 'api_key');
+    expect(byKeys.map((row) => row.target_id).sort()).toEqual(keys.map((key) => key.key.id).sort());
+    expect(byKeys.every((row) => row.actor_id === company.userId && row.details.field === 'Query.users')).toBe(true);
   });
 
   test('a caller who is not signed in is asked to sign in, not journalled as refused; one allowed is not journalled', async () => {

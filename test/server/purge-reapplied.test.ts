@@ -49,7 +49,7 @@ afterAll(async () => {
 
 const receiptFile = (tenantId: string) => join(vigil.config.checkpointsDir, 'purges', `${tenantId}.json`);
 const platformEvents = (action: string) => vigil.services.db.forTenant(PLATFORM_TENANT_ID).find(AuditEvent, { action }, { orderBy: { seq: 'asc' } });
-const rowsIn = async (db: Database, tenantId: string) => Object.values(await tenantRowCounts(db.forTenant(tenantId))).reduce((a, b) => a + b, 0);
+const rowsIn = async (db: Database, tenantId: string) => Object.values(await tenantRowCounts(db.forTenant(tenantId), tenantId)).reduce((a, b) => a + b, 0);
 
 /** The copy restored into a new directory, as `npm run restore` does before it opens it. */
 async function restoredDir(): Promise<string> {

@@ -18,7 +18,7 @@ export async function journalDenials(ctx: Context): Promise<void> {
     const since = new Date(now.getTime() - REPORT_INTERVAL_SECONDS * 1000);
     const caller = viewer.kind === 'api_key' ? { actorType: 'api_key' as const, target: { type: 'api_key', id: viewer.apiKeyId } } : { actorType: 'user' as const, target: null };
     for (const { field, missing } of refused) {
-      const reported = await em.count(AuditEvent, { action: 'access.denied', actorId: viewer.user.id, actorType: caller.actorType, occurredAt: { $gt: since }, details: { field } });
+      const reported = await em.count(AuditEvent, { action: 'access.denied', actorId: viewer.user.id, actorType: caller.actorType, targetId: caller.target?.id ?? null, occurredAt: { $gt: since }, details: { field } });
       if (reported > 0) continue;
       await journal.record({ action: 'access.denied', outcome: 'denied', target: caller.target, details: { field, missing } });
     }

@@ -42,7 +42,7 @@ export async function collectManifest(services: BackupServices, backupId: string
 export async function tenantState(services: Pick<BackupServices, 'db'>, tenantId: string): Promise<TenantState> {
   return services.db.forTenant(tenantId).transactional(async (em) => {
     const head = await em.findOne(AuditEvent, {}, { orderBy: { seq: 'desc' }, fields: ['seq', 'hash'] });
-    const counts = tenantId === PLATFORM_TENANT_ID ? null : await tenantRowCounts(em);
+    const counts = tenantId === PLATFORM_TENANT_ID ? null : await tenantRowCounts(em, tenantId);
     return { tenantId, counts, headSeq: head?.seq ?? null, headHash: head?.hash ?? null };
   });
 }

@@ -54,5 +54,5 @@ async function journalProblems(restored: Database, expected: BackupManifest['ten
 }
 
 async function holdsRows(restored: Database, tenantId: string): Promise<boolean> {
-  return Object.values(await tenantRowCounts(restored.forTenant(tenantId))).some((count) => count > 0);
+  return Object.values(await tenantRowCounts(restored.forTenant(tenantId), tenantId)).some((count) => count > 0);
 }

@@ -59,7 +59,7 @@ export async function purgeCompany(work: Work, operation: CriticalOperationView)
   }
   const head = await em.findOne(AuditEvent, {}, { orderBy: { seq: 'desc' }, fields: ['seq', 'hash'] });
   const receipt: PurgeReceipt = {
-    tenantId, operationId, counts: await countRows(work), lastSeq: head?.seq ?? null, lastHash: head?.hash ?? null, purgedAt: now.toISOString(),
+    tenantId, operationId, counts: await tenantRowCounts(em, tenantId), lastSeq: head?.seq ?? null, lastHash: head?.hash ?? null, purgedAt: now.toISOString(),
   };
   const entry = prepareEntry(PLATFORM_TENANT_ID, SYSTEM_ORIGIN, now, {
     action: 'critical_operation.purged',
@@ -79,14 +79,13 @@ export async function purgeCompany(work: Work, operation: CriticalOperationView)
   return 'purged';
 }
 
-/** The company's rows, table by table, as its own transaction sees them (row-level security keys each count). */
-function countRows(work: Work): Promise<PurgeReceipt['counts']> {
-  return tenantRowCounts(work.em);
-}
-
-/** A company's rows, table by table, in the tenant transaction of `em` (also what a backup's manifest counts). */
-export async function tenantRowCounts(em: Pick<Work['em'], 'execute'>): Promise<PurgeReceipt['counts']> {
-  const columns = PURGED_TABLES.map((table) => `(select count(*) from ${table})::int as ${table}`).join(', ');
-  const [counts] = await em.execute<Array<PurgeReceipt['counts']>>(`select ${columns}`);
+/**
+ * A company's rows, table by table, as vigil_purge_tenant deletes them (`where tenant_id`): in the company's
+ * transaction row-level security keys each count as well, and on the owner's connection, which may bypass
+ * it, the predicate alone does (reapply-purges.ts). Also what a backup's manifest counts.
+ */
+export async function tenantRowCounts(em: Pick<Work['em'], 'execute'>, tenantId: string): Promise<PurgeReceipt['counts']> {
+  const columns = PURGED_TABLES.map((table) => `(select count(*) from ${table} where tenant_id = ?)::int as ${table}`).join(', ');
+  const [counts] = await em.execute<Array<PurgeReceipt['counts']>>(`select ${columns}`, PURGED_TABLES.map(() => tenantId));
   return counts;
 }

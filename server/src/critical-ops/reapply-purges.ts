@@ -5,7 +5,7 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { PLATFORM_TENANT_ID } from '../db/tenancy.ts';
 import { type KeptEntry, type KeptPurgeReceipt, keptPurgeReceipts, receiptProblem } from './purge-receipts.ts';
-import { PURGED_TABLES } from './purge.ts';
+import { PURGED_TABLES, tenantRowCounts } from './purge.ts';
 
 export interface ReappliedPurges {
   /** Companies whose rows the copy still held and that are gone again. */
@@ -82,7 +82,7 @@ async function reapplyPurge(owner: EntityManager, { receipt }: KeptPurgeReceipt,
     await em.execute(`select set_config('app.tenant_id', ?, true)`, [receipt.tenantId]);
     const [tenant] = await em.execute<Array<{ id: string }>>('select id from tenant where id = ? for update', [receipt.tenantId]);
     if (!tenant) return false;
-    const held = await heldRows(em, receipt.tenantId);
+    const held = await tenantRowCounts(em, receipt.tenantId);
     if (!Object.values(held).some((count) => count > 0)) return false;
     await em.execute('alter table audit_event disable trigger audit_event_append_only');
     for (const table of PURGED_TABLES) await em.execute(`delete from ${table} where tenant_id = ?`, [receipt.tenantId]);
@@ -98,11 +98,4 @@ async function reapplyPurge(owner: EntityManager, { receipt }: KeptPurgeReceipt,
     await em.execute('select * from vigil_append_audit(?, ?::jsonb)', [PLATFORM_TENANT_ID, JSON.stringify([appendArgument(entry)])]);
     return true;
   });
-}
-
-/** The company's rows, table by table, counted by tenant id (the owner may bypass row-level security). */
-async function heldRows(em: EntityManager, tenantId: string): Promise<Record<string, number>> {
-  const columns = PURGED_TABLES.map((table) => `(select count(*) from ${table} where tenant_id = ?)::int as ${table}`).join(', ');
-  const [counts] = await em.execute<Array<Record<string, number>>>(`select ${columns}`, PURGED_TABLES.map(() => tenantId));
-  return counts;
 }

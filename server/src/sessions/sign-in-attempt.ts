@@ -47,7 +47,9 @@ export class SignInAttempt {
         });
       }
     });
-    await detectCredentialStuffing(this.services, this.tenantId, this.meta.ip);
+    // The failure is journalled: a detector that cannot run now (the database busy or away) is logged, and the
+    // caller still gets the answer the failure deserves.
+    await detectCredentialStuffing(this.services, this.tenantId, this.meta.ip).catch((error: unknown) => this.services.log.error({ err: error, tenantId: this.tenantId }, 'credential-stuffing detector failed'));
     return clientError(ErrorCode.INVALID_CREDENTIALS);
   }
 
