@@ -22,6 +22,13 @@ export default {
       to: { path: `^server/src/${DOMAINS}/` },
     },
     { name: 'dashboard-knows-no-server', severity: 'error', from: { path: '^dashboard/' }, to: { path: '^server/' } },
+    {
+      name: 'verifier-stands-alone',
+      severity: 'error',
+      comment: 'A company runs verifier/ without Vigil: node:crypto and canonicalize, nothing of the server.',
+      from: { path: '^verifier/' },
+      to: { path: '^(server|dashboard|scripts)/' },
+    },
     { name: 'no-orphans-in-server', severity: 'warn', from: { orphan: true, path: '^server/src/', pathNot: ['\\.d\\.ts$', '^server/src/main\\.ts$'] }, to: {} },
   ],
   options: {

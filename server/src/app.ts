@@ -23,6 +23,8 @@ import { rotateAgedApiKeys } from './api-keys/rotation-job.ts';
 import { writeCheckpoints } from './audit/checkpoint-job.ts';
 import { runDueCriticalOperations } from './critical-ops/critical-ops.ts';
 import { exportRoute } from './http/export-route.ts';
+import { auditKeysRoute } from './http/audit-keys-route.ts';
+import { AUDIT_KEYS_PATH, recordSigningKeys } from './audit/signing-keys.ts';
 import { OPS_ENDPOINT, opsRoute } from './http/ops-route.ts';
 import { METRICS_PATH, metricsOnMainListener, metricsServer } from './http/metrics-route.ts';
 import { createMetrics } from './metrics/metrics.ts';
@@ -31,9 +33,10 @@ import { every } from './jobs/lease.ts';
 import { startNotifications } from './notifications/notifier.ts';
 import { runBackupSchedule } from './backups/schedule.ts';
 import { pruneIdempotencyKeys } from './idempotency/idempotency.ts';
-import { loadServerKeys } from './server-keys.ts';
+import { type ServerKeys, loadServerKeys } from './server-keys.ts';
 import { reapplyKeptPurges, reportReapplied } from './critical-ops/reapply-purges.ts';
 import { LiveFeeds, gapReader } from './audit/live-feeds.ts';
+import { AlertInspector } from './alerts/inspector.ts';
 import type { Services } from './services.ts';
 import { PasswordHasher } from './users/password-hasher.ts';
 
@@ -74,6 +77,16 @@ export function buildApp(config: Config, options: AppOptions = {}) {
   };
 }
 
+/** What the owner's connection does each time Vigil opens its database: purges re-applied, the signing keys recorded. */
+function ownerOpening(config: Config, keys: ServerKeys, clock: Clock, log: Logger): DatabaseOptions['afterMigrations'] {
+  const reapply = reapplyKeptPurges(config, keys.auditVerifyKeys, () => clock.now(), reportReapplied(log));
+  const record = recordSigningKeys(keys, () => clock.now());
+  return async (owner) => {
+    await reapply(owner);
+    await record(owner.fork());
+  };
+}
+
 async function startApp(config: Config, options: AppOptions) {
   const log = options.logger ?? createLogger(config.logLevel);
   const redisReachable = config.redisUrl ? await probeRedis(config.redisUrl, config.redisCaFile) : false;
@@ -82,7 +95,7 @@ async function startApp(config: Config, options: AppOptions) {
   const keys = loadServerKeys(config);
   const db =
     options.sharedDatabase ??
-    (await openDatabase({ ...databaseOptionsFrom(config), log, afterMigrations: reapplyKeptPurges(config, keys.auditVerifyKeys, () => clock.now(), reportReapplied(log)), ...options.database }));
+    (await openDatabase({ ...databaseOptionsFrom(config), log, afterMigrations: ownerOpening(config, keys, clock, log), ...options.database }));
   const bus = createEventBus({ log, redisUrl: config.redisUrl, redisCaFile: config.redisCaFile, channelPrefix: config.redisChannelPrefix });
   const budgetRedis = config.redisUrl ? createRedisClient(config.redisUrl, config.redisCaFile) : null;
   // Reachable: serve once connected, so that the first requests count in the shared budget already.
@@ -110,6 +123,7 @@ async function startApp(config: Config, options: AppOptions) {
     log,
     eventLoop,
     metrics,
+    alerts: new AlertInspector(() => services),
   };
   const trust = compileTrustedProxies(config.trustedProxies);
   const tls = Boolean(config.tls);
@@ -126,6 +140,7 @@ async function startApp(config: Config, options: AppOptions) {
   const yoga = createGraphQLServer(services, schema, origins);
   const routes = [
     { prefix: '/audit/exports/', handle: exportRoute(services, { trust, tls }) },
+    { prefix: AUDIT_KEYS_PATH, handle: auditKeysRoute(services) },
     { prefix: OPS_ENDPOINT, handle: opsRoute(services, origins, { trust, tls }) },
     { prefix: METRICS_PATH, handle: metricsOnMainListener(config, metrics) },
   ];
@@ -156,6 +171,8 @@ async function startApp(config: Config, options: AppOptions) {
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
       }
+      // Detections of what was committed before the last request finish before the database closes.
+      await services.alerts.idle();
       await bus.close();
       await fairUse.close();
       budgetRedis?.disconnect();

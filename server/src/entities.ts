@@ -10,6 +10,7 @@ import { TenantSummary } from './platform/tenant-summary.entity.ts';
 import { PasswordReset } from './users/password-reset.entity.ts';
 import { AuditEvent } from './audit/audit-event.entity.ts';
 import { AuditExport } from './audit/audit-export.entity.ts';
+import { AuditSigningKey } from './audit/signing-key.entity.ts';
 import { RecoveryCode } from './mfa/recovery-code.entity.ts';
 import { SignInChallenge } from './mfa/sign-in-challenge.entity.ts';
 import { KnownDevice } from './sessions/known-device.entity.ts';
@@ -37,6 +38,7 @@ export const entities = [
   ScheduledJob,
   AuditEvent,
   AuditExport,
+  AuditSigningKey,
   AccessChange,
   CriticalOperation,
   NotificationCursor,

@@ -19,6 +19,7 @@ import './sessions/step-up.graphql.ts';
 import './tenants/sign-up.graphql.ts';
 import './tenants/settings.graphql.ts';
 import './tenants/tenant.graphql.ts';
+import './alerts/alerts.graphql.ts';
 import './support/support.graphql.ts';
 import './users/employees.graphql.ts';
 import './users/password.graphql.ts';

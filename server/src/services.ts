@@ -9,6 +9,7 @@ import type { EventBus } from './event-bus.ts';
 import type { EventLoopLoad } from './event-loop.ts';
 import type { Logger } from './logger.ts';
 import type { ServerKeys } from './server-keys.ts';
+import type { SecurityDetection } from './alerts/detection.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import type { PasswordHasher } from './users/password-hasher.ts';
 
@@ -31,4 +32,6 @@ export interface Services {
   readonly eventLoop: EventLoopLoad;
   /** This instance's Prometheus figures (metrics/). */
   readonly metrics: Metrics;
+  /** The security detectors, handed every committed event (alerts/). */
+  readonly alerts: SecurityDetection;
 }

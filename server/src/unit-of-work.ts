@@ -65,8 +65,12 @@ export async function inTenantTransaction<T, V extends Viewer | null = null>(
  * wake-up), then the access signals. Never before the commit: a subscriber must not see an event a rollback
  * takes back.
  */
-export function publishCommitted(services: Pick<Services, 'bus'> & { metrics?: Services['metrics'] }, committed: { events: readonly RecordedEvent[]; signals?: readonly AccessSignal[] }): void {
+export function publishCommitted(
+  services: Pick<Services, 'bus'> & { metrics?: Services['metrics']; alerts?: Services['alerts'] },
+  committed: { events: readonly RecordedEvent[]; signals?: readonly AccessSignal[] },
+): void {
   services.metrics?.journalled(committed.events);
+  services.alerts?.inspect(committed.events);
   publishAuditEvents(services.bus, committed.events);
   wakeNotifiers(services.bus, committed.events);
   for (const signal of committed.signals ?? []) publishAccessSignal(services.bus, signal);

@@ -10,8 +10,11 @@ let page: Page;
 
 beforeAll(async () => {
   stack = await startStack();
-  // Something worth looking at: failed sign-ins from another address.
+  // Something worth looking at: failed sign-ins from another address, over as many accounts as the owner's
+  // credential-stuffing threshold, lowered to its least: a security alert.
+  await stack.owner.api.ok('mutation { updateAlertRule(input: { rule: CREDENTIAL_STUFFING, threshold: 3 }) { threshold } }');
   for (let i = 0; i < 3; i++) await signIn(stack.vigil.client(), { tenantSlug: stack.owner.slug, email: `intruder${i}@acme.test`, password: 'guessing' });
+  await stack.vigil.services.alerts.idle();
   ({ page } = await stack.open());
   await signInThroughUi(page, stack.owner);
 }, 120_000);
@@ -33,6 +36,7 @@ describe('overview', () => {
     const heights = await perHour.evaluateAll((rects) => rects.map((r) => Number(r.getAttribute('height'))));
     expect(Math.max(...heights)).toBeGreaterThan(0);
     expect(Number(await page.locator('[data-count="failedSignIns"]').textContent())).toBe(3);
+    expect(Number(await page.locator('[data-count="securityAlerts"]').textContent())).toBe(1);
     await screenshot(page, 'overview');
     await page.setViewportSize(PHONE);
     await screenshot(page, 'overview-phone');
@@ -46,6 +50,16 @@ describe('overview', () => {
     await expect.poll(() => page.locator('table.events tbody tr').count()).toBe(3);
     const actions = await page.locator('table.events tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-action')));
     expect(new Set(actions)).toEqual(new Set(['session.sign_in_failed']));
+  });
+
+  test('the security alert opens the journal on it, with its rule and severity', async () => {
+    await go('Overview', 'Overview');
+    await page.locator('[data-count="securityAlerts"]').click();
+    await page.getByRole('heading', { name: 'Journal', level: 1 }).waitFor();
+    const rule = page.locator('table.events tbody tr[data-action="security.alert"] [data-rule="credential_stuffing"]');
+    await rule.waitFor();
+    expect(await rule.textContent()).toBe('credential stuffing · high');
+    expect(await page.locator('table.events tbody tr').count()).toBe(1);
   });
 });
 

@@ -131,7 +131,8 @@ const RAW_SQL_PATHS: Record<string, string> = {
   'tenants/settings.ts': 'update session with no tenant predicate: RLS alone scopes it (below)',
   'backups/status.ts': 'pg_stat_archiver (server statistics), no tenant table',
   'backups/mode.ts': 'show archive_command (a server setting), no tenant table',
-  'alerts/credential-stuffing.ts': 'pg_advisory_xact_lock on a key of the journal and the address: no table',
+  'db/locks.ts': 'pg_advisory_xact_lock on a name: no table',
+  'audit/signing-keys.ts': "lock table audit_signing_key (the platform's public keys, no tenant data), on the owner's connection as a database opens",
   'critical-ops/reapply-purges.ts': "the owner's connection as a database opens, never the application's: the company named by a receipt Vigil signed, by tenant id (purge-reapplied.test.ts, managed-postgres.test.ts)",
 };
 

@@ -10,6 +10,7 @@ export interface Attention {
   tokenReuse: number;
   newDevices: number;
   revocations: number;
+  securityAlerts: number;
 }
 
 export interface Statistics {
@@ -20,5 +21,5 @@ export interface Statistics {
 
 export const STATISTICS = `query Overview { auditStatistics {
   eventsPerMinute { start count } failedSignInsPerHour { start count }
-  attention { failedSignIns lockouts tokenReuse newDevices revocations }
+  attention { failedSignIns lockouts tokenReuse newDevices revocations securityAlerts }
 } }`;

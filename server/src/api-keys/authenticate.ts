@@ -9,6 +9,7 @@ import { inTenantTransaction } from '../unit-of-work.ts';
 import { ApiKey } from './api-key.entity.ts';
 import { readApiKey } from './api-key-token.ts';
 import { isUsable } from './api-keys.ts';
+import { noteKeyNetwork } from './key-networks.ts';
 
 /** last_used is written at most this often per key. */
 export const LAST_USED_RESOLUTION_SECONDS = 60;
@@ -37,6 +38,8 @@ export async function authenticateApiKey(services: Services, token: string, meta
   const viewer = apiKeyViewer(found, now);
   if (!viewer) return refused(services, 'creator_disabled');
   services.metrics.apiKeyAuthenticated('success');
+  // Where the key is used from is evidence, never a reason to refuse the request: a failure is logged.
+  await noteKeyNetwork(services, tenant.id, { id: key.id, prefix: key.prefix, userId: key.user.id }, meta).catch((error: unknown) => services.log.error({ err: error, tenantId: tenant.id }, 'the network of an API key use was not journalled'));
   if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_SECONDS * 1000) {
     await em.nativeUpdate(ApiKey, { id: key.id }, { lastUsedAt: now, lastUsedIp: meta.ip });
   }

@@ -6,7 +6,7 @@
  */
 
 /** A group of the overview's "needs attention" counts. */
-export type AttentionGroup = 'failedSignIns' | 'lockouts' | 'tokenReuse' | 'newDevices' | 'revocations';
+export type AttentionGroup = 'failedSignIns' | 'lockouts' | 'tokenReuse' | 'newDevices' | 'revocations' | 'securityAlerts';
 
 /** What an integrator's sessionEvents subscription calls the event. */
 export const SESSION_EVENT_KINDS = ['created', 'rotated', 'revoked', 'signed_out', 'expired', 'token_reuse_detected'] as const;
@@ -41,6 +41,7 @@ export const AUDIT_ACTIONS = {
   'tenant.created': { description: 'A company signed up.' },
   'tenant.session_policy_updated': { description: 'The owner changed the session lifetimes.' },
   'tenant.api_key_policy_updated': { description: 'The owner changed the API-key maximum age.' },
+  'tenant.alert_rule_updated': { description: "The owner changed a security detector: turned it off or on, or its threshold or window.", alert: true },
   'user.signed_up': { description: 'The owner created the company and their account.' },
   'user.invited': { description: 'An employee was invited.' },
   'user.invitation_accepted': { description: 'An invited employee accepted and set a password.' },
@@ -65,10 +66,12 @@ export const AUDIT_ACTIONS = {
   'api_key.revoked': { description: 'An API key was revoked.', alert: true, attention: 'revocations' },
   'api_key.used_after_revocation': { description: 'A revoked or expired API key was presented.', alert: true, attention: 'revocations' },
   'api_key.denied': { description: 'An API key asked for something beyond its permissions (journals from before access.denied).', alert: true },
-  'security.alert': { description: 'A detector saw an attack in the journal (credential stuffing: failed sign-ins over many accounts from one address); the details name the rule, the severity and the evidence seqs.', alert: true, notify: true },
+  'api_key.new_network': { description: 'An API key was used from a network (IPv4 /24, IPv6 /48) it had not been used from; details.first marks its first network.' },
+  'security.alert': { description: 'A detector saw an attack or a risky change in the journal (alerts/rules.ts: credential stuffing, password spraying, token reuse, a key from a new network, a mass export, a privileged role granted, support access used, a chain that did not verify); the details name the rule, the severity, the subject and the evidence seqs.', alert: true, attention: 'securityAlerts', notify: true },
   'access.denied': { description: 'A signed-in user or an API key was refused a field (FORBIDDEN): the field and the permission it lacked; once a minute per caller and field.', alert: true },
   'audit.read': { description: 'The journal was searched.' },
   'audit.exported': { description: 'The journal was exported.' },
+  'audit.chain_verification_failed': { description: "A verification found the journal's chain or its signed checkpoints broken: details name the first bad seq and what is wrong.", alert: true },
   'audit.stream_opened': { description: 'A live journal or session-event stream was opened.' },
   'user.password_change_required': { description: 'A sign-in with the right password was asked to set a new one first (after a lockdown).' },
   'journal.rollback_detected': { description: 'The journal was found behind its last signed checkpoint: the events of the missing range were lost (a failover, a restore).', alert: true, notify: true },
@@ -119,7 +122,7 @@ export function actionsWhere(test: (meaning: ActionMeaning) => boolean): AuditAc
 
 /** The overview's groups, each with its actions. */
 export function attentionGroups(): Record<AttentionGroup, AuditAction[]> {
-  const groups: Record<AttentionGroup, AuditAction[]> = { failedSignIns: [], lockouts: [], tokenReuse: [], newDevices: [], revocations: [] };
+  const groups: Record<AttentionGroup, AuditAction[]> = { failedSignIns: [], lockouts: [], tokenReuse: [], newDevices: [], revocations: [], securityAlerts: [] };
   for (const [action, meaning] of entries) if (meaning.attention) groups[meaning.attention].push(action);
   return groups;
 }

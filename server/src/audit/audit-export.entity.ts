@@ -3,7 +3,8 @@ import { tenantOwned } from '../db/tenancy.ts';
 import { Tenant } from '../tenants/tenant.entity.ts';
 import { User } from '../users/user.entity.ts';
 
-export const EXPORT_FORMATS = ['csv', 'jsonl'] as const;
+/** A filter's events as CSV, JSON lines or OCSF events, or an evidence bundle of a seq range (evidence.ts). */
+export const EXPORT_FORMATS = ['csv', 'jsonl', 'ocsf', 'bundle'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /** A prepared export: downloadable once, by the user who asked for it, for a minute. */

@@ -4,12 +4,13 @@ import { asViewer } from '../unit-of-work.ts';
 import { AuditEventFilter } from './audit.graphql.ts';
 import { EXPORT_FORMATS, type AuditExport } from './audit-export.entity.ts';
 import { type Checkpoint, readCheckpoints } from './checkpoints.ts';
-import type { PublishedTrail } from './offline-verify.ts';
 import { TrailUnreachable, catchUpTrail, sharedTrail } from './shared-trail.ts';
 import { ErrorCode, clientError } from '../errors.ts';
 import { EXPORT_SCOPES, exportPath, prepareExport } from './export.ts';
+import { prepareEvidence } from './evidence.ts';
+import { type PublishedSigningKey, publishedSigningKeys } from './signing-keys.ts';
 import { auditStatistics, type AuditStatistics, type TimeBucket } from './statistics.ts';
-import { type ChainReport, verifyChain } from './verify.ts';
+import { type ChainReport, journalBrokenChain, verifyChain } from './verify.ts';
 
 const CheckpointRef = builder.objectRef<Checkpoint>('AuditCheckpoint').implement({
   description: 'A signed statement of the journal head, kept outside the database.',
@@ -34,16 +35,26 @@ const SignedCheckpointRef = builder.objectRef<Checkpoint>('SignedAuditCheckpoint
   }),
 });
 
-const SigningKeyRef = builder.objectRef<PublishedTrail['keys'][number]>('AuditSigningKey').implement({
+const SigningKeyRef = builder.objectRef<PublishedSigningKey>('AuditSigningKey').implement({
+  description: 'As /.well-known/vigil-audit-keys.json publishes it: a checkpoint counts when signed by a key dated within its validity.',
   authScopes: { authenticated: true },
-  fields: (t) => ({ id: t.exposeString('id'), publicKeyPem: t.exposeString('publicKeyPem', { description: 'Ed25519, SPKI PEM.' }) }),
+  fields: (t) => ({
+    id: t.exposeString('id'),
+    publicKeyPem: t.exposeString('publicKeyPem', { description: 'Ed25519, SPKI PEM.' }),
+    notBefore: t.exposeString('notBefore', { nullable: true, description: 'ISO 8601; null: from the beginning.' }),
+    notAfter: t.exposeString('notAfter', { nullable: true, description: 'ISO 8601; null: still signing.' }),
+  }),
 });
 
 /** What the server hands out: its trail as it keeps it (each checkpoint with its company). */
-type ServedTrail = Omit<PublishedTrail, 'checkpoints'> & { checkpoints: Checkpoint[] };
+interface ServedTrail {
+  tenantId: string;
+  checkpoints: Checkpoint[];
+  keys: PublishedSigningKey[];
+}
 
 const TrailRef = builder.objectRef<ServedTrail>('AuditTrail').implement({
-  description: 'Save it as JSON beside an unfiltered JSONL export: `npm run audit:verify-offline` checks the two without Vigil.',
+  description: 'Save it as JSON beside an unfiltered JSONL export: `npx vigil-verify --events … --trail …` checks the two without Vigil (or download an evidence bundle: exportAuditEvidence).',
   authScopes: { authenticated: true },
   fields: (t) => ({
     tenantId: t.exposeID('tenantId'),
@@ -78,6 +89,7 @@ const AttentionRef = builder.objectRef<AuditStatistics['attention']>('AttentionC
     tokenReuse: t.exposeInt('tokenReuse'),
     newDevices: t.exposeInt('newDevices'),
     revocations: t.exposeInt('revocations'),
+    securityAlerts: t.exposeInt('securityAlerts', { description: 'security.alert events: what the detectors raised.' }),
   }),
 });
 
@@ -119,6 +131,7 @@ builder.queryFields((t) => ({
       const trail = await sharedTrail(ctx.services.config, ctx.services.keys.auditVerifyKeys, viewer.tenantId).catch(unreachableTrail);
       const report = await verifyChain(ctx.services.db.forTenant(viewer.tenantId), trail, args);
       ctx.services.metrics.chainVerified('api', report.ok);
+      await journalBrokenChain(ctx.services, viewer.tenantId, report);
       return report;
     },
   }),
@@ -129,7 +142,7 @@ builder.queryFields((t) => ({
     resolve: async (_root, _args, ctx) => {
       const { tenantId } = viewerOf(ctx);
       await catchUpTrail(ctx.services.config, tenantId).catch((error: unknown) => unreachableTrail(new TrailUnreachable(error)));
-      const keys = [...ctx.services.keys.auditVerifyKeys].map(([id, key]) => ({ id, publicKeyPem: key.export({ type: 'spki', format: 'pem' }).toString() }));
+      const keys = await publishedSigningKeys(ctx.services.db.unscoped());
       return { tenantId, checkpoints: readCheckpoints(ctx.services.config.checkpointsDir, tenantId), keys };
     },
   }),
@@ -147,5 +160,16 @@ builder.mutationField('exportAuditEvents', (t) =>
     authScopes: sensitive(EXPORT_SCOPES),
     args: { filter: t.arg({ type: AuditEventFilter }), format: t.arg({ type: FormatEnum, required: true }) },
     resolve: (_root, args, ctx) => asViewer(ctx, prepareExport, { filter: args.filter ?? {}, format: args.format }),
+  }),
+);
+
+builder.mutationField('exportAuditEvidence', (t) =>
+  t.field({
+    type: AuditExportRef,
+    description:
+      'Prepares an evidence bundle of the journal from fromSeq (default 1) to toSeq (default: its end now): the events as the chain hashes them, the signed checkpoints around them and the public keys, checkable offline with `npx vigil-verify <file>`. The download is journalled.',
+    authScopes: sensitive(EXPORT_SCOPES),
+    args: { fromSeq: t.arg({ type: 'SafeInt' }), toSeq: t.arg({ type: 'SafeInt' }) },
+    resolve: (_root, args, ctx) => asViewer(ctx, prepareEvidence, { fromSeq: args.fromSeq, toSeq: args.toSeq }),
   }),
 );

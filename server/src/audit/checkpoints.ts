@@ -1,7 +1,8 @@
-import canonicalize from 'canonicalize';
-import { type KeyObject, sign, verify } from 'node:crypto';
+import { type KeyObject, sign } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { checkpointPayload, verifyCheckpoints } from 'vigil-verify';
+import { signingKeyId } from '../server-keys.ts';
 
 /**
  * A signed statement "tenant T's journal had seq N with head hash H at time X", kept outside the
@@ -31,8 +32,8 @@ export type CheckpointVerifier = KeyObject | ReadonlyMap<string, KeyObject>;
 type Unsigned = Omit<Checkpoint, 'signature'>;
 
 const fileOf = (dir: string, tenantId: string) => join(dir, `${tenantId}.jsonl`);
-const payload = (c: Unsigned) =>
-  Buffer.from(canonicalize({ tenantId: c.tenantId, seq: c.seq, hash: c.hash, time: c.time, previousSignature: c.previousSignature, ...(c.keyId ? { keyId: c.keyId } : {}) }) ?? '');
+// What a signature covers is the standalone verifier's definition (verifier/): what Vigil signs, a company checks.
+const payload = (c: Unsigned) => checkpointPayload({ ...c, signature: '' });
 
 export function readCheckpoints(dir: string, tenantId: string): Checkpoint[] {
   const file = fileOf(dir, tenantId);
@@ -78,28 +79,10 @@ export function verifiedCheckpoints(dir: string, verifier: CheckpointVerifier, t
   return verifiedTrail(readCheckpoints(dir, tenantId), verifier, tenantId);
 }
 
-/** The checkpoints of a journal, oldest first, checked link by link: from a directory, or as published to the company. */
+/** The checkpoints of a journal, oldest first, checked link by link (by the standalone verifier's rules): from a directory, or as published. */
 export function verifiedTrail(checkpoints: Checkpoint[], verifier: CheckpointVerifier, tenantId: string): CheckpointTrail {
-  const valid: Checkpoint[] = [];
-  let previous: string | null = null;
-  for (const checkpoint of checkpoints) {
-    if (checkpoint.tenantId !== tenantId || checkpoint.previousSignature !== previous) return { valid, problem: `checkpoint at seq ${checkpoint.seq} is out of sequence` };
-    const keys = keysFor(verifier, checkpoint.keyId);
-    if (!keys.length) return { valid, problem: `checkpoint at seq ${checkpoint.seq} is signed by key ${checkpoint.keyId}, which is not in the published set` };
-    if (!keys.some((key) => verify(null, payload(checkpoint), key, Buffer.from(checkpoint.signature, 'base64')))) {
-      return { valid, problem: `checkpoint at seq ${checkpoint.seq} has a bad signature` };
-    }
-    valid.push(checkpoint);
-    previous = checkpoint.signature;
-  }
-  return { valid, problem: null };
-}
-
-/** The keys a checkpoint may be signed by: the one its id names, or, for one from before ids, any that counts. */
-function keysFor(verifier: CheckpointVerifier, keyId: string | undefined): KeyObject[] {
-  if (!(verifier instanceof Map)) return [verifier as KeyObject];
-  const keys = verifier as ReadonlyMap<string, KeyObject>;
-  if (keyId === undefined) return [...keys.values()];
-  const key = keys.get(keyId);
-  return key ? [key] : [];
+  const keys = verifier instanceof Map ? [...(verifier as ReadonlyMap<string, KeyObject>)] : [[signingKeyId(verifier as KeyObject), verifier as KeyObject] as const];
+  const published = keys.map(([id, key]) => ({ id, publicKeyPem: key.export({ type: 'spki', format: 'pem' }).toString() }));
+  const { valid, problem } = verifyCheckpoints(checkpoints, published, tenantId);
+  return { valid: valid as Checkpoint[], problem };
 }

@@ -4,6 +4,9 @@ import { AuditEvent } from './audit-event.entity.ts';
 import { type ChainedFields, GENESIS_HASH, canonicalAroundSeq } from './chain.ts';
 import type { Checkpoint, CheckpointTrail } from './checkpoints.ts';
 import { fromEntity } from './feed.ts';
+import { SYSTEM_ORIGIN } from './journal.ts';
+import type { Services } from '../services.ts';
+import { inTenantTransaction } from '../unit-of-work.ts';
 
 const BATCH = 1_000;
 
@@ -84,4 +87,16 @@ async function chainLinks(em: EntityManager, rows: Array<ChainedFields & { prevH
     [JSON.stringify(links)],
   );
   return computed.map((row) => row.hash);
+}
+
+/**
+ * A verification that failed is itself journalled (the chain goes on from its head), as the system's
+ * finding rather than the asker's: a support reader's or an auditor's read-only question still leaves it, and
+ * the detector turns it into a critical alert (alerts/detectors.ts).
+ */
+export async function journalBrokenChain(services: Services, tenantId: string, report: ChainReport): Promise<void> {
+  if (report.ok) return;
+  await inTenantTransaction(services, { tenantId, origin: SYSTEM_ORIGIN, viewer: null }, ({ journal }) =>
+    journal.record({ action: 'audit.chain_verification_failed', outcome: 'failure', details: { firstBadSeq: report.firstBadSeq, problem: report.problem, checkedFromSeq: report.checkedFromSeq, checkedToSeq: report.checkedToSeq } }),
+  );
 }

@@ -1,3 +1,4 @@
+import { ALERT_RULES, type AlertRuleName } from '../alerts/rules.ts';
 import { AUDIT_ACTIONS, type ActionMeaning, isAuditAction } from '../audit/actions.ts';
 import { type CriticalKind, type CriticalState, OPEN_STATES } from '../critical-ops/critical-operation.entity.ts';
 
@@ -50,6 +51,8 @@ export function composeNotice(facts: NoticeFacts): Notice {
     ['Until', dateDetail(event.details.expiresAt)],
     ['Access', listDetail(event.details.scopes)],
     ['Lost', lostRange(event.details)],
+    ['Alert', alertLine(event.details)],
+    ['Evidence', evidenceLine(event.details.evidenceSeqs)],
   ];
   const width = Math.max(...lines.filter(([, value]) => value).map(([label]) => label.length)) + 2;
   const text = [
@@ -89,11 +92,26 @@ function lostRange(details: Record<string, unknown>): string | null {
   return typeof from === 'number' && typeof to === 'number' ? `entries #${from} to #${to} of the journal` : null;
 }
 
+/** A detector's finding in its catalogue's words (alerts/rules.ts), never in the event's own text. */
+function alertLine(details: Record<string, unknown>): string | null {
+  const rule = details.rule;
+  if (typeof rule !== 'string' || !Object.hasOwn(ALERT_RULES, rule)) return null;
+  const { description, severity } = ALERT_RULES[rule as AlertRuleName];
+  return `${description.replaceAll('`threshold`', String(details.threshold ?? 'many'))} (${rule}, severity ${severity})`;
+}
+
+function evidenceLine(seqs: unknown): string | null {
+  if (!Array.isArray(seqs) || !seqs.length || !seqs.every((seq) => Number.isInteger(seq))) return null;
+  const shown = seqs.slice(0, 10).map((seq) => `#${seq}`).join(', ');
+  return `${seqs.length > 10 ? `${shown}, … (${count(seqs.length, 'entry')} in all)` : shown} of the journal`;
+}
+
 function advice(facts: NoticeFacts): string {
   const { operation, event } = facts;
   if (event.action === 'journal.rollback_detected') return "The signed checkpoint shows these entries existed: the journal lost them (a failover or a restore). Vigil's operators see it in the platform journal.";
   if (operation && OPEN_STATES.includes(operation.state)) return "If this wasn't you, or you do not want it, cancel it on the Company screen of the Vigil dashboard.";
   if (event.action.startsWith('support.') && event.action !== 'support.revoked') return 'Support access is read-only and journalled request by request; the Company screen of the Vigil dashboard shows it live and revokes a grant.';
+  if (event.action === 'security.alert') return 'The journal on the Vigil dashboard shows the evidence; a lockdown (Company screen) ends sessions and revokes keys at once if an account is taken.';
   if (event.action === 'incident.lockdown') return 'Everyone in it must set a new password at their next sign-in. The incident report and the sign-in history are on the Vigil dashboard.';
   return 'The Company screen of the Vigil dashboard shows the details.';
 }

@@ -7,7 +7,6 @@ import { type Work, inTenantTransaction, publishCommitted } from '../unit-of-wor
 import type { TenantView, UserView } from '../access/viewer.ts';
 import type { Recognition } from './known-devices.ts';
 import { type OpenedRow, type OpenedSession, SessionOpening } from './open-session.ts';
-import { detectCredentialStuffing } from '../alerts/credential-stuffing.ts';
 import { ADDRESS_RULE, type Reservation, releaseArgument, releaseAttempts, reserveAttempts, signInAttempts } from './sign-in-throttle.ts';
 
 /**
@@ -47,9 +46,6 @@ export class SignInAttempt {
         });
       }
     });
-    // The failure is journalled: a detector that cannot run now (the database busy or away) is logged, and the
-    // caller still gets the answer the failure deserves.
-    await detectCredentialStuffing(this.services, this.tenantId, this.meta.ip).catch((error: unknown) => this.services.log.error({ err: error, tenantId: this.tenantId }, 'credential-stuffing detector failed'));
     return clientError(ErrorCode.INVALID_CREDENTIALS);
   }
 

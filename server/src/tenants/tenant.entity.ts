@@ -1,4 +1,5 @@
 import { defineEntity, p } from '@mikro-orm/postgresql';
+import type { AlertRuleName, RuleOverride } from '../alerts/rules.ts';
 import { tenantOwned } from '../db/tenancy.ts';
 
 export const Tenant = defineEntity({
@@ -15,6 +16,8 @@ export const Tenant = defineEntity({
     rotationIntervalSeconds: p.integer(),
     rotationGraceSeconds: p.integer(),
     apiKeyMaxAgeDays: p.integer(),
+    /** The owner's changes to the security detectors' defaults (alerts/rules.ts), by rule. */
+    alertRules: p.json<Partial<Record<AlertRuleName, RuleOverride>>>().defaultRaw(`'{}'`).onCreate(() => ({})),
     /** Set when its deletion executed: nobody signs in, no cookie, key or socket works, until the purge. */
     disabledAt: p.datetime().nullable(),
   },
