@@ -9,6 +9,7 @@ import { fanOutBenchmark } from './fan-out.ts';
 import { signInFloodBenchmark } from './sign-in-flood.ts';
 import { signInBenchmark } from './sign-in.ts';
 import { viewerBenchmark } from './viewer.ts';
+import { webhooksAppendBenchmark, webhooksBenchmark } from './webhooks.ts';
 import { startBareYoga } from './support/bare-yoga.ts';
 import type { BenchContext, Benchmark } from './support/benchmark.ts';
 import { freshDatabase, findDatabaseServer } from './support/database.ts';
@@ -27,6 +28,8 @@ const BENCHMARKS: Benchmark[] = [
   backstopViewerBenchmark,
   backstopFanOutBenchmark,
   backupBenchmark,
+  webhooksBenchmark,
+  webhooksAppendBenchmark,
 ];
 /** These measure the embedded database itself, in a VIGIL_HOME of their own: they need no PostgreSQL server. */
 const EMBEDDED_ONLY: Benchmark[] = [backupBenchmark];
@@ -44,12 +47,14 @@ async function cleanUp(): Promise<void> {
 
 function selected(names: string[]): Benchmark[] {
   if (!names.length) return BENCHMARKS;
-  const unknown = names.filter((name) => !BENCHMARKS.some((b) => b.name === name));
+  // A name that is no benchmark's selects its family: `webhooks` runs webhooks-delivery and webhooks-append.
+  const matches = (b: Benchmark, name: string) => b.name === name || (!BENCHMARKS.some((other) => other.name === name) && b.name.startsWith(`${name}-`));
+  const unknown = names.filter((name) => !BENCHMARKS.some((b) => matches(b, name)));
   if (unknown.length) {
     console.error(`Unknown benchmark: ${unknown.join(', ')}. Known: ${BENCHMARKS.map((b) => b.name).join(', ')}`);
     process.exit(2);
   }
-  return BENCHMARKS.filter((b) => names.includes(b.name));
+  return BENCHMARKS.filter((b) => names.some((name) => matches(b, name)));
 }
 
 async function main(): Promise<void> {

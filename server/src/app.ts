@@ -37,6 +37,7 @@ import { type ServerKeys, loadServerKeys } from './server-keys.ts';
 import { reapplyKeptPurges, reportReapplied } from './critical-ops/reapply-purges.ts';
 import { LiveFeeds, gapReader } from './audit/live-feeds.ts';
 import { AlertInspector } from './alerts/inspector.ts';
+import { WebhookDeliverer } from './webhooks/deliverer.ts';
 import type { Services } from './services.ts';
 import { PasswordHasher } from './users/password-hasher.ts';
 
@@ -103,6 +104,7 @@ async function startApp(config: Config, options: AppOptions) {
   const eventLoop = new EventLoopLoad();
   let liveFeeds: LiveFeeds | null = null;
   let hasher: PasswordHasher | null = null;
+  let webhooks: WebhookDeliverer;
   const metrics = createMetrics({
     liveSubscribers: () => liveFeeds?.subscribers ?? 0,
     hashing: () => ({ running: hasher?.running ?? 0, waiting: hasher?.waiting ?? 0 }),
@@ -124,6 +126,7 @@ async function startApp(config: Config, options: AppOptions) {
     eventLoop,
     metrics,
     alerts: new AlertInspector(() => services),
+    webhooks: (webhooks = new WebhookDeliverer(() => services)),
   };
   const trust = compileTrustedProxies(config.trustedProxies);
   const tls = Boolean(config.tls);
@@ -152,7 +155,7 @@ async function startApp(config: Config, options: AppOptions) {
   const liveSockets = new LiveSockets(services, config.accessChangePollMs);
   const webSockets = attachWebSockets(services, httpServer, yoga, liveSockets, { path: '/graphql', trust, tls, requireTls, allowedOrigins: origins });
   log.info({ url, embeddedDatabase: db.embedded }, 'Vigil is listening');
-  const stopJobs = options.jobs === false || !config.backgroundJobs ? () => {} : startJobs(services);
+  const stopJobs = options.jobs === false || !config.backgroundJobs ? () => {} : startJobs(services, webhooks!);
   return {
     url,
     redirectUrl: redirect ? urlOf('http', config.host, (redirect.address() as AddressInfo).port) : null,
@@ -171,7 +174,8 @@ async function startApp(config: Config, options: AppOptions) {
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
       }
-      // Detections of what was committed before the last request finish before the database closes.
+      // Detections of what was committed before the last request, and a delivery under way, finish before the database closes.
+      await webhooks.stop();
       await services.alerts.idle();
       await bus.close();
       await fairUse.close();
@@ -195,7 +199,7 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   });
 }
 
-function startJobs(services: Services): () => void {
+function startJobs(services: Services, webhooks: WebhookDeliverer): () => void {
   const { config, log } = services;
   const failed = (job: string) => (error: unknown) => log.error({ err: error, job }, 'background job failed');
   const interval = config.apiKeyRotationIntervalSeconds;
@@ -207,6 +211,7 @@ function startJobs(services: Services): () => void {
     every(config.criticalOperationsIntervalSeconds, () => runDueCriticalOperations(services), failed('critical operations')),
     every(3600, () => pruneIdempotencyKeys(services, 3500), failed('idempotency keys')),
     startNotifications(services, failed('notifications')),
+    webhooks.start(failed('webhooks')),
     // Not at start: a copy and its drill are the heaviest job, and a restart loop must not take one each time.
     every(600, () => runBackupSchedule(services), failed('backups'), 600),
   ];

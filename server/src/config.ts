@@ -99,6 +99,9 @@ const EnvSchema = z.object({
   SMTP_URL: smtpUrl,
   MAIL_FROM: mailFrom,
   NOTIFICATIONS_INTERVAL_SECONDS: positiveInt(5),
+  WEBHOOKS_INTERVAL_SECONDS: positiveInt(5),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  WEBHOOKS_ALLOW_PRIVATE_NETWORKS: flag,
   WS_KEEPALIVE_SECONDS: positiveInt(12),
   ACCESS_CHANGE_POLL_MS: z.coerce.number().int().min(0).max(10_000).default(500),
   FAIR_USE_SESSION: bucket('20/200'),
@@ -218,6 +221,8 @@ export interface Config {
   readonly mailFrom?: string;
   /** How often an instance looks for journal events to mail (it also wakes when one is published). */
   readonly notificationsIntervalSeconds: number;
+  /** Webhooks: the deliverer's tick, a delivery's time limit, and whether loopback and private addresses may be receivers (SSRF). */
+  readonly webhooks: { intervalSeconds: number; timeoutMs: number; allowPrivateNetworks: boolean };
   /** WebSockets are pinged this often; a peer that missed the previous ping is dropped. */
   readonly wsKeepAliveSeconds: number;
   /** How often an instance reads the access changes of its sockets' tenants from PostgreSQL (0: never). */
@@ -307,6 +312,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM?.trim(),
     notificationsIntervalSeconds: e.NOTIFICATIONS_INTERVAL_SECONDS,
+    webhooks: { intervalSeconds: e.WEBHOOKS_INTERVAL_SECONDS, timeoutMs: e.WEBHOOK_TIMEOUT_MS, allowPrivateNetworks: e.WEBHOOKS_ALLOW_PRIVATE_NETWORKS },
     wsKeepAliveSeconds: e.WS_KEEPALIVE_SECONDS,
     accessChangePollMs: e.ACCESS_CHANGE_POLL_MS,
     fairUse: Object.freeze({ session: e.FAIR_USE_SESSION, apiKey: e.FAIR_USE_API_KEY, address: e.FAIR_USE_ADDRESS }),

@@ -11,6 +11,8 @@ import { PasswordReset } from './users/password-reset.entity.ts';
 import { AuditEvent } from './audit/audit-event.entity.ts';
 import { AuditExport } from './audit/audit-export.entity.ts';
 import { AuditSigningKey } from './audit/signing-key.entity.ts';
+import { WebhookDelivery } from './webhooks/webhook-delivery.entity.ts';
+import { WebhookEndpoint } from './webhooks/webhook-endpoint.entity.ts';
 import { RecoveryCode } from './mfa/recovery-code.entity.ts';
 import { SignInChallenge } from './mfa/sign-in-challenge.entity.ts';
 import { KnownDevice } from './sessions/known-device.entity.ts';
@@ -39,6 +41,8 @@ export const entities = [
   AuditEvent,
   AuditExport,
   AuditSigningKey,
+  WebhookEndpoint,
+  WebhookDelivery,
   AccessChange,
   CriticalOperation,
   NotificationCursor,

@@ -34,4 +34,6 @@ export interface Services {
   readonly metrics: Metrics;
   /** The security detectors, handed every committed event (alerts/). */
   readonly alerts: SecurityDetection;
+  /** The webhook deliverer of this instance, woken by what it commits (webhooks/). */
+  readonly webhooks: { wake(): void };
 }

@@ -85,9 +85,9 @@ function capturingLogger() {
 }
 
 describe('what notifies', () => {
-  test("every company-side critical operation step, the support grant's use and break-glass, lockdown, a journal rollback and a security alert: marked once, in the vocabulary", () => {
+  test("every company-side critical operation step, the support grant's use and break-glass, lockdown, a journal rollback, a security alert and a webhook endpoint Vigil disabled: marked once, in the vocabulary", () => {
     const expected = actionsWhere((m) => !m.platformOnly).filter(
-      (a) => a.startsWith('critical_operation.') || ['support.granted', 'support.revoked', 'support.access', 'support.break_glass', 'incident.lockdown', 'journal.rollback_detected', 'security.alert'].includes(a),
+      (a) => a.startsWith('critical_operation.') || ['support.granted', 'support.revoked', 'support.access', 'support.break_glass', 'incident.lockdown', 'journal.rollback_detected', 'security.alert', 'webhook.endpoint_disabled'].includes(a),
     );
     expect([...NOTIFYING_ACTIONS].sort()).toEqual(expected.sort());
     expect((AUDIT_ACTIONS['support.access'] as { notify?: unknown }).notify).toBe('first_per_grant');
@@ -158,6 +158,19 @@ describe('mail to owners and administrators', () => {
     const changeToken = refused.errors![0].extensions!.resetToken as string;
     const reset = (await c.client.ok('mutation($id: ID!) { resetUserPassword(userId: $id) { token } }', { id: c.admin.userId })).resetUserPassword.token as string;
     for (const m of smtp.mails) for (const secret of [reset, changeToken, c.employee.token, c.admin.token]) expect(m.raw).not.toContain(secret);
+  });
+
+  test("a security alert mails its rule in the catalogue's words, its severity and its evidence, never the address", async () => {
+    const c = await company();
+    await journalled(c.tenantId, [
+      { action: 'security.alert', outcome: 'failure', details: { rule: 'credential_stuffing', severity: 'high', subject: '203.0.113.9', ip: '203.0.113.9', threshold: 20, windowSeconds: 600, evidenceSeqs: Array.from({ length: 12 }, (_, i) => 40 + i) } },
+    ]);
+    const [mail] = await mailsOfAction(c, 'security.alert');
+    expect(mail.subject).toBe('[Vigil] Security alert');
+    expect(mail.envelopeTo.sort()).toEqual([c.email, c.admin.email].sort());
+    expect(mail.text).toMatch(/Alert: +Failed sign-ins over 20 different accounts from one address within the window\. \(credential_stuffing, severity high\)/);
+    expect(mail.text).toMatch(/Evidence: +#40, #41, #42, #43, #44, #45, #46, #47, #48, #49, … \(12 entries in all\) of the journal/);
+    expect(mail.raw).not.toContain('203.0.113.9');
   });
 
   test('a journal rollback mails the lost range', async () => {

@@ -92,6 +92,9 @@ export const ID_FIELDS: Record<string, (id: string, ids: Ids) => [string, Record
   'Mutation.acknowledgeBreakGlass': (id) => ['mutation($id: ID!) { acknowledgeBreakGlass(id: $id) }', { id }],
   'Mutation.lockDown': (id) => ['mutation($id: ID) { lockDown(input: { scope: USER, userId: $id, reason: "Testing the wall." }) { scope } }', { id }],
   'Mutation.acceptOwnershipTransfer': (id) => ['mutation($id: ID!) { acceptOwnershipTransfer(id: $id) { id } }', { id }],
+  'Mutation.updateWebhookEndpoint': (id) => ['mutation($id: ID!) { updateWebhookEndpoint(input: { id: $id, state: PAUSED }) { id } }', { id }],
+  'Mutation.deleteWebhookEndpoint': (id) => ['mutation($id: ID!) { deleteWebhookEndpoint(id: $id) { id } }', { id }],
+  'Mutation.testWebhookEndpoint': (id) => ['mutation($id: ID!) { testWebhookEndpoint(id: $id) { ok } }', { id }],
 };
 /** Ids that filter rather than address: another tenant's id must simply match nothing. */
 export const FILTER_FIELDS = ['Query.auditEvents', 'Mutation.exportAuditEvents', 'Subscription.auditEvents'];
@@ -113,6 +116,8 @@ export async function expectIdsOfAnotherTenantNotFound(vigil: TestVigil): Promis
   const employeeB = await inviteEmployee(ownerB, 'Employee');
   const keyB = (await ownerB.ok('mutation { createApiKey(input: { name: "b", permissions: [] }) { key { id } } }')).createApiKey.key.id;
   const operationB = (await ownerB.ok('mutation { requestCompanyDeletion(reason: "Closing company B down.") { id } }')).requestCompanyDeletion.id;
+  // A public address, never called here: registering it resolves nothing.
+  const webhookB = (await ownerB.ok('mutation { createWebhookEndpoint(input: { url: "https://93.184.215.14/hook" }) { endpoint { id } } }')).createWebhookEndpoint.endpoint.id;
   const idsOfB = await asOwner(vigil, async (q) => {
     const rows = await q<{ id: string }>(
       `select id::text from app_user where tenant_id = $1 union all select id::text from role where tenant_id = $1
@@ -120,7 +125,7 @@ export async function expectIdsOfAnotherTenantNotFound(vigil: TestVigil): Promis
        union all select id::text from api_key where tenant_id = $1 union all select id::text from audit_event where tenant_id = $1 limit 40`,
       [b.tenantId],
     );
-    return [...new Set([b.tenantId, employeeB.userId, keyB, operationB, ...rows.map((r) => r.id)])];
+    return [...new Set([b.tenantId, employeeB.userId, keyB, operationB, webhookB, ...rows.map((r) => r.id)])];
   });
 
   const nowhere = crypto.randomUUID();

@@ -13,7 +13,7 @@ import { refusalOf, takeTransition } from './transitions.ts';
 /** What a purge deletes of a company: vigil_purge_tenant's list, which refuses a receipt that counts other tables. */
 export const PURGED_TABLES = [
   'idempotent_request', 'support_session', 'support_grant', 'retired_session_secret', 'session', 'sign_in_challenge', 'recovery_code', 'known_device',
-  'password_reset', 'invitation', 'api_key', 'audit_export', 'access_change', 'notification_cursor', 'audit_event', 'app_user', 'role',
+  'password_reset', 'invitation', 'api_key', 'audit_export', 'access_change', 'notification_cursor', 'webhook_delivery', 'webhook_endpoint', 'audit_event', 'app_user', 'role',
 ] as const;
 
 /** What the platform journal keeps of a purged company: what went, and the journal's last link, signed. */

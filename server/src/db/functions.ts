@@ -36,6 +36,7 @@ export const FUNCTION_NAMES = [
   'vigil_tenant_of_password_reset',
   'vigil_tenant_of_session',
   'vigil_tenant_of_sign_in_challenge',
+  'vigil_webhooks_due',
 ] as const;
 
 export type FunctionName = (typeof FUNCTION_NAMES)[number];

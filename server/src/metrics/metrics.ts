@@ -20,6 +20,10 @@ export interface Metrics {
   apiKeyAuthenticated(outcome: 'success' | 'unknown' | 'revoked' | 'creator_disabled'): void;
   /** A run of the checkpoint job that held the lease, and how many checkpoints it signed. */
   checkpointsSigned(count: number, at: Date): void;
+  /** One webhook attempt, by what came of it. */
+  webhookDelivery(outcome: 'delivered' | 'failed' | 'unreachable' | 'gone' | 'dead'): void;
+  /** Companies with an endpoint behind its journal, at the deliverer's last pass: the backlog. */
+  webhookEndpointsDue(count: number): void;
 }
 
 /** Gauges read when scraped. */
@@ -68,6 +72,8 @@ export function createMetrics(sources: MetricSources): Metrics {
   backupGauges(registry, sources);
   const verifications = new Counter({ name: 'vigil_chain_verifications_total', help: 'Journal chains recomputed against the checkpoint trail, by where and outcome (failure: tampering, or a trail that does not verify).', labelNames: ['where', 'outcome'], registers: [registry] });
   for (const where of ['api', 'purge']) verifications.inc({ where, outcome: 'failure' }, 0);
+  const webhookAttempts = new Counter({ name: 'vigil_webhook_deliveries_total', help: 'Webhook attempts, by outcome: delivered (2xx), failed (another answer), unreachable (no answer, or a refused address), gone (410: the endpoint is disabled), dead (the last retry failed: dead-lettered).', labelNames: ['outcome'], registers: [registry] });
+  const webhooksDue = new Gauge({ name: 'vigil_webhook_companies_due', help: "Companies with a webhook endpoint behind its journal at the deliverer's last pass on this instance.", registers: [registry] });
   const keyAuth = new Counter({ name: 'vigil_api_key_authentications_total', help: 'API keys presented, by outcome: success, unknown (no such key or a wrong secret), revoked (or expired), creator_disabled.', labelNames: ['outcome'], registers: [registry] });
   for (const outcome of ['success', 'unknown', 'revoked', 'creator_disabled']) keyAuth.inc({ outcome }, 0);
   const signed = new Counter({ name: 'vigil_checkpoints_signed_total', help: 'Checkpoints this instance signed.', registers: [registry] });
@@ -84,6 +90,12 @@ export function createMetrics(sources: MetricSources): Metrics {
     },
     apiKeyAuthenticated(outcome) {
       keyAuth.inc({ outcome });
+    },
+    webhookDelivery(outcome) {
+      webhookAttempts.inc({ outcome });
+    },
+    webhookEndpointsDue(count) {
+      webhooksDue.set(count);
     },
     checkpointsSigned(count, at) {
       signed.inc(count);

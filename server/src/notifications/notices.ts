@@ -103,7 +103,7 @@ function alertLine(details: Record<string, unknown>): string | null {
 function evidenceLine(seqs: unknown): string | null {
   if (!Array.isArray(seqs) || !seqs.length || !seqs.every((seq) => Number.isInteger(seq))) return null;
   const shown = seqs.slice(0, 10).map((seq) => `#${seq}`).join(', ');
-  return `${seqs.length > 10 ? `${shown}, … (${count(seqs.length, 'entry')} in all)` : shown} of the journal`;
+  return `${seqs.length > 10 ? `${shown}, … (${seqs.length} entries in all)` : shown} of the journal`;
 }
 
 function advice(facts: NoticeFacts): string {
@@ -111,6 +111,7 @@ function advice(facts: NoticeFacts): string {
   if (event.action === 'journal.rollback_detected') return "The signed checkpoint shows these entries existed: the journal lost them (a failover or a restore). Vigil's operators see it in the platform journal.";
   if (operation && OPEN_STATES.includes(operation.state)) return "If this wasn't you, or you do not want it, cancel it on the Company screen of the Vigil dashboard.";
   if (event.action.startsWith('support.') && event.action !== 'support.revoked') return 'Support access is read-only and journalled request by request; the Company screen of the Vigil dashboard shows it live and revokes a grant.';
+  if (event.action === 'webhook.endpoint_disabled') return 'Nothing is lost: the Integrations screen of the Vigil dashboard shows why, resumes the endpoint from where it stopped, and replays a dead-lettered delivery.';
   if (event.action === 'security.alert') return 'The journal on the Vigil dashboard shows the evidence; a lockdown (Company screen) ends sessions and revokes keys at once if an account is taken.';
   if (event.action === 'incident.lockdown') return 'Everyone in it must set a new password at their next sign-in. The incident report and the sign-in history are on the Vigil dashboard.';
   return 'The Company screen of the Vigil dashboard shows the details.';

@@ -18,7 +18,7 @@ AS $function$
         v_platform_rows jsonb;
         -- Children before parents (the foreign keys), the journal before the users it names.
         v_tables text[] := array['idempotent_request', 'support_session', 'support_grant', 'retired_session_secret', 'session', 'sign_in_challenge', 'recovery_code', 'known_device',
-          'password_reset', 'invitation', 'api_key', 'audit_export', 'access_change', 'notification_cursor', 'audit_event', 'app_user', 'role'];
+          'password_reset', 'invitation', 'api_key', 'audit_export', 'access_change', 'notification_cursor', 'webhook_delivery', 'webhook_endpoint', 'audit_event', 'app_user', 'role'];
       begin
         perform set_config('app.tenant_id', p_tenant::text, true);
         select * into v_op from critical_operation c where c.tenant_id = p_tenant and c.id = p_id for update;
