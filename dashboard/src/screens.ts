@@ -3,6 +3,7 @@ import Account from './account/Account.svelte';
 import ApiKeys from './api-keys/ApiKeys.svelte';
 import Company from './company/Company.svelte';
 import Feed from './feed/Feed.svelte';
+import Integrations from './integrations/Integrations.svelte';
 import Journal from './journal/Journal.svelte';
 import Overview from './overview/Overview.svelte';
 import People from './people/People.svelte';
@@ -24,6 +25,7 @@ export const SCREENS: Screen[] = [
   { path: '/sessions', label: 'Sessions', permission: null, component: Sessions },
   { path: '/people', label: 'Employees & roles', permission: 'users.read', component: People },
   { path: '/api-keys', label: 'API keys', permission: 'api_keys.manage_own', component: ApiKeys },
+  { path: '/integrations', label: 'Integrations', permission: 'audit.export', component: Integrations },
   { path: '/company', label: 'Company', permission: ['company.critical_operations', 'company.support_access'], component: Company },
   { path: '/account', label: 'Account', permission: null, component: Account },
 ];

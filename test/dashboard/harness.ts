@@ -37,10 +37,11 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(): Promise<Stack> {
+/** `env`: settings of the stack's Vigil (e.g. WEBHOOKS_ALLOW_PRIVATE_NETWORKS), over the tests' defaults. */
+export async function startStack(options: { env?: Record<string, string> } = {}): Promise<Stack> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run installs it)`);
   const dist = await buildDashboard();
-  const vigil = await startVigil({ env: { DASHBOARD_DIR: dist } });
+  const vigil = await startVigil({ env: { ...options.env, DASHBOARD_DIR: dist } });
   const api = vigil.client();
   const owner = { ...(await signUpTenant(api)), api };
   // launch() starts Chromium on a fresh temporary --user-data-dir of its own and removes it on close.

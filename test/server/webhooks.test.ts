@@ -200,6 +200,10 @@ describe('deliveries', () => {
     expect(journal.find((row) => row.action === 'webhook.delivery_replayed')).toMatchObject({ target_id: endpoint.id, details: { deliveryId: dead.id, seq: dead.seq, status: 200 } });
     const again = await client.request('mutation($id: String!) { replayWebhookDelivery(id: $id) { state } }', { id: dead.id });
     expect(again.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
+    // Deleted, it goes with its deliveries, and the journal says so.
+    expect((await client.ok('mutation($id: ID!) { deleteWebhookEndpoint(id: $id) { id } }', { id: endpoint.id })).deleteWebhookEndpoint.id).toBe(endpoint.id);
+    expect((await client.ok(ENDPOINT)).webhookEndpoints).toEqual([]);
+    expect((await auditRows(vigil, owner.tenantId)).at(-1)).toMatchObject({ action: 'webhook.endpoint_deleted', target_id: endpoint.id });
   });
 
   test('a redirect is not followed: it is a failed attempt, and the place it points to is never called', async () => {

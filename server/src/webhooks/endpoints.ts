@@ -79,7 +79,7 @@ export async function updateEndpoint(work: ViewerWork, input: z.input<typeof Upd
 
 export async function deleteEndpoint(work: ViewerWork, id: string): Promise<WebhookEndpoint> {
   const endpoint = await findEndpoint(work, id);
-  await work.em.nativeDelete(WebhookDelivery, { endpoint: id });
+  // Its deliveries go with it (the foreign key cascades): the journal keeps what was delivered.
   await work.em.remove(endpoint).flush();
   await work.journal.record({ action: 'webhook.endpoint_deleted', target: { type: 'webhook_endpoint', id }, details: { origin: originOf(endpoint.url) } });
   return endpoint;
