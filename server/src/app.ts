@@ -21,6 +21,7 @@ import { type Logger, createLogger } from './logger.ts';
 import { schema } from './schema.ts';
 import { rotateAgedApiKeys } from './api-keys/rotation-job.ts';
 import { writeCheckpoints } from './audit/checkpoint-job.ts';
+import { applyJournalRetention } from './audit/retention.ts';
 import { runDueCriticalOperations } from './critical-ops/critical-ops.ts';
 import { exportRoute } from './http/export-route.ts';
 import { auditKeysRoute } from './http/audit-keys-route.ts';
@@ -210,6 +211,7 @@ function startJobs(services: Services, webhooks: WebhookDeliverer): () => void {
     // No lease: each operation is taken under its row lock, so instances running this at once do each one once.
     every(config.criticalOperationsIntervalSeconds, () => runDueCriticalOperations(services), failed('critical operations')),
     every(3600, () => pruneIdempotencyKeys(services, 3500), failed('idempotency keys')),
+    every(3600, () => applyJournalRetention(services, 3500), failed('journal retention')),
     startNotifications(services, failed('notifications')),
     webhooks.start(failed('webhooks')),
     // Not at start: a copy and its drill are the heaviest job, and a restart loop must not take one each time.

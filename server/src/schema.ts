@@ -21,6 +21,7 @@ import './tenants/settings.graphql.ts';
 import './tenants/tenant.graphql.ts';
 import './alerts/alerts.graphql.ts';
 import './webhooks/webhooks.graphql.ts';
+import './audit/retention.graphql.ts';
 import './support/support.graphql.ts';
 import './users/employees.graphql.ts';
 import './users/password.graphql.ts';

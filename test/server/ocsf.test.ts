@@ -95,6 +95,8 @@ const CASES: Record<AuditAction, Case[]> = {
   'role.created': [journalled('user', 'role', { name: 'Support', permissions: ['contacts.read'] }), journalled('api_key', 'role', { name: 'Support', permissions: ['contacts.read'] })],
   'role.updated': [journalled('user', 'role', { name: 'Support', before: ['contacts.read'], after: ['contacts.read', 'contacts.write'], added: ['contacts.write'], removed: [] })],
   'role.deleted': [journalled('user', 'role', { name: 'Support', permissions: ['contacts.read'] })],
+  'tenant.journal_retention_updated': [journalled('user', 'tenant', { before: { years: null }, after: { years: 3 } })],
+  'audit.retention_applied': [journalled('system', null, { retentionYears: 3, removedThroughSeq: 120, removed: 120, anchorHash: 'ab'.repeat(32), checkpointTime: '2023-01-01T00:00:00.000Z' })],
   'webhook.endpoint_created': [journalled('user', 'webhook_endpoint', { origin: 'https://siem.acme.test', actions: [], format: 'vigil' })],
   'webhook.endpoint_updated': [journalled('user', 'webhook_endpoint', { before: { state: 'active' }, after: { state: 'paused' } })],
   'webhook.endpoint_deleted': [journalled('user', 'webhook_endpoint', { origin: 'https://siem.acme.test' })],

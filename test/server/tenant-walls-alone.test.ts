@@ -132,6 +132,7 @@ const RAW_SQL_PATHS: Record<string, string> = {
   'backups/status.ts': 'pg_stat_archiver (server statistics), no tenant table',
   'backups/mode.ts': 'show archive_command (a server setting), no tenant table',
   'db/locks.ts': 'pg_advisory_xact_lock on a name: no table',
+  'audit/retention.ts': 'vigil_apply_retention (SECURITY DEFINER, keyed to the tenant it is given), in the company\'s transaction',
   'webhooks/deliverer.ts': 'the vigil_webhooks_due locator (SECURITY DEFINER, owned by vigil_locator), tenant ids only',
   'audit/signing-keys.ts': "lock table audit_signing_key (the platform's public keys, no tenant data), on the owner's connection as a database opens",
   'critical-ops/reapply-purges.ts': "the owner's connection as a database opens, never the application's: the company named by a receipt Vigil signed, by tenant id (purge-reapplied.test.ts, managed-postgres.test.ts)",

@@ -119,6 +119,10 @@ export function verifyEvents(events, trail, range = {}) {
   const end = events.at(-1)?.seq ?? fromSeq - 1;
   if (range.toSeq !== undefined && end < range.toSeq) return report(`the events end at seq ${end}, before seq ${range.toSeq} where the range ends (truncated)`, end + 1);
   for (const checkpoint of held) {
+    // The checkpoint just before the range vouches for the hash the range starts from (a retention's anchor, too).
+    if (checkpoint.seq === fromSeq - 1 && range.previousHash !== undefined && checkpoint.hash !== range.previousHash) {
+      return report(`the hash before the range is not the one the checkpoint at seq ${checkpoint.seq} signed`, fromSeq);
+    }
     if (checkpoint.seq < fromSeq) continue;
     const hash = hashes.get(checkpoint.seq);
     if (hash === undefined && (range.toSeq === undefined || checkpoint.seq <= range.toSeq)) {

@@ -12,6 +12,7 @@ import { type Checkpoint, readCheckpoints } from './checkpoints.ts';
 import { type ExportSelection, issueTicket } from './export.ts';
 import { TrailUnreachable, catchUpTrail } from './shared-trail.ts';
 import { publishedSigningKeys } from './signing-keys.ts';
+import { journalAnchor } from './verify.ts';
 
 /**
  * An evidence bundle (issue 17): what a company needs to prove its journal to itself, or to an auditor,
@@ -33,7 +34,9 @@ export interface EvidenceRange {
 export async function prepareEvidence(work: ViewerWork, input: z.input<typeof RangeSchema>): Promise<AuditExport> {
   const parsed = parseInput(RangeSchema, input);
   const head = (await work.em.findOne(AuditEvent, {}, { orderBy: { seq: 'desc' }, fields: ['seq'] }))?.seq ?? 0;
-  const fromSeq = parsed.fromSeq ?? 1;
+  const start = ((await journalAnchor(work.em))?.seq ?? 0) + 1;
+  const fromSeq = parsed.fromSeq ?? start;
+  if (fromSeq < start) throw badInput([{ field: 'fromSeq', message: `The journal starts at seq ${start}: the retention removed what came before.` }]);
   const toSeq = parsed.toSeq ?? head;
   if (fromSeq > head) throw badInput([{ field: 'fromSeq', message: `The journal ends at seq ${head}.` }]);
   if (toSeq > head) throw badInput([{ field: 'toSeq', message: `The journal ends at seq ${head}.` }]);
@@ -51,7 +54,8 @@ export async function evidenceSelection(services: Services, em: EntityManager, t
     throw new TrailUnreachable(error);
   });
   const { checkpoints, partialTrail } = checkpointsAround(readCheckpoints(services.config.checkpointsDir, tenantId), fromSeq, toSeq);
-  const before = fromSeq === 1 ? null : await em.findOne(AuditEvent, { seq: fromSeq - 1 }, { fields: ['hash'] });
+  const anchor = await journalAnchor(em);
+  const before = anchor && anchor.seq === fromSeq - 1 ? anchor : fromSeq === 1 ? null : await em.findOne(AuditEvent, { seq: fromSeq - 1 }, { fields: ['hash'] });
   const header: BundleHeader & { exportedAt: string } = {
     format: BUNDLE_FORMAT,
     tenantId,

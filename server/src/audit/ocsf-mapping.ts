@@ -101,6 +101,8 @@ export const OCSF_MAPPINGS: Record<AuditAction, OcsfMapping> = {
   'role.created': entity('Create'),
   'role.updated': entity('Update'),
   'role.deleted': entity('Delete'),
+  'tenant.journal_retention_updated': entity('Update'),
+  'audit.retention_applied': api('Delete'),
   'webhook.endpoint_created': entity('Create'),
   'webhook.endpoint_updated': entity('Update'),
   'webhook.endpoint_deleted': entity('Delete'),

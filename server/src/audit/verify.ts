@@ -6,6 +6,7 @@ import type { Checkpoint, CheckpointTrail } from './checkpoints.ts';
 import { fromEntity } from './feed.ts';
 import { SYSTEM_ORIGIN } from './journal.ts';
 import type { Services } from '../services.ts';
+import { Tenant } from '../tenants/tenant.entity.ts';
 import { inTenantTransaction } from '../unit-of-work.ts';
 
 const BATCH = 1_000;
@@ -27,7 +28,9 @@ export interface ChainReport {
  * it refuses to vouch for anything when the chain function itself is not the one in db/functions/.
  */
 export async function verifyChain(em: EntityManager, trail: CheckpointTrail, range: { fromSeq?: number | null; toSeq?: number | null } = {}): Promise<ChainReport> {
-  const fromSeq = Math.max(1, range.fromSeq ?? 1);
+  const anchor = await journalAnchor(em);
+  // Past the retention, the journal starts after its anchor, and only a signed checkpoint makes an anchor.
+  const fromSeq = Math.max(1, (anchor?.seq ?? 0) + 1, range.fromSeq ?? 1);
   const toSeq = range.toSeq ?? Number.MAX_SAFE_INTEGER;
   const checkpoints = new Map(trail.valid.map((c) => [c.seq, c]));
   const lastCheckpoint = trail.valid.at(-1) ?? null;
@@ -41,7 +44,11 @@ export async function verifyChain(em: EntityManager, trail: CheckpointTrail, ran
   });
 
   if (!(await runsItsFile(em, 'vigil_chain_hash'))) return report(fromSeq - 1, null, 'vigil_chain_hash is not the function Vigil ships: the links cannot be checked');
-  let previousHash = fromSeq === 1 ? GENESIS_HASH : ((await em.findOne(AuditEvent, { seq: fromSeq - 1 }, { fields: ['hash'] }))?.hash ?? null);
+  if (anchor && !trail.valid.some((c) => c.seq === anchor.seq && c.hash === anchor.hash)) {
+    return report(anchor.seq, anchor.seq, `the journal starts after seq ${anchor.seq}, and no signed checkpoint names that anchor`);
+  }
+  let previousHash =
+    fromSeq === 1 ? GENESIS_HASH : anchor && fromSeq === anchor.seq + 1 ? anchor.hash : ((await em.findOne(AuditEvent, { seq: fromSeq - 1 }, { fields: ['hash'] }))?.hash ?? null);
   if (previousHash === null) return report(fromSeq - 1, fromSeq - 1, 'the event before the range is missing');
   let expected = fromSeq;
   let lastMatchedCheckpoint = 0;
@@ -99,4 +106,10 @@ export async function journalBrokenChain(services: Services, tenantId: string, r
   await inTenantTransaction(services, { tenantId, origin: SYSTEM_ORIGIN, viewer: null }, ({ journal }) =>
     journal.record({ action: 'audit.chain_verification_failed', outcome: 'failure', details: { firstBadSeq: report.firstBadSeq, problem: report.problem, checkedFromSeq: report.checkedFromSeq, checkedToSeq: report.checkedToSeq } }),
   );
+}
+
+/** Where a journal starts once its retention removed older events: the signed checkpoint it was cut at. */
+export async function journalAnchor(em: EntityManager): Promise<{ seq: number; hash: string } | null> {
+  const tenant = await em.findOne(Tenant, {}, { fields: ['journalAnchorSeq', 'journalAnchorHash'] });
+  return tenant?.journalAnchorHash ? { seq: tenant.journalAnchorSeq, hash: tenant.journalAnchorHash } : null;
 }

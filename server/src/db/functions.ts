@@ -11,6 +11,7 @@ export const FUNCTION_NAMES = [
   'vigil_api_key_auth',
   'vigil_append_audit',
   'vigil_append_operator_audit',
+  'vigil_apply_retention',
   'vigil_chain_hash',
   'vigil_critical_transition',
   'vigil_due_critical_operations',

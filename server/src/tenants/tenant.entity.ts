@@ -18,6 +18,11 @@ export const Tenant = defineEntity({
     apiKeyMaxAgeDays: p.integer(),
     /** The owner's changes to the security detectors' defaults (alerts/rules.ts), by rule. */
     alertRules: p.json<Partial<Record<AlertRuleName, RuleOverride>>>().defaultRaw(`'{}'`).onCreate(() => ({})),
+    /** How long its journal is kept, in years (null: forever); enforced by audit/retention.ts. */
+    journalRetentionYears: p.integer().nullable(),
+    /** The signed checkpoint the journal starts from once older events were removed (0 and null: from its first event). */
+    journalAnchorSeq: p.bigint('number').default(0),
+    journalAnchorHash: p.string().length(64).nullable(),
     /** Set when its deletion executed: nobody signs in, no cookie, key or socket works, until the purge. */
     disabledAt: p.datetime().nullable(),
   },
