@@ -2,7 +2,7 @@
  * The dependency rules `npm run lint` checks (see docs/ARCHITECTURE.md): no cycles; the transport stays in
  * http/; the database layer knows no domain; the dashboard knows nothing of the server.
  */
-const DOMAINS = '(tenants|users|sessions|mfa|access|api-keys|audit|jobs|platform|critical-ops|incidents|notifications|support|idempotency|backups|metrics|alerts|webhooks)';
+const DOMAINS = '(tenants|users|sessions|mfa|access|api-keys|audit|jobs|platform|critical-ops|incidents|notifications|support|idempotency|backups|metrics|alerts|webhooks|syslog)';
 
 export default {
   forbidden: [

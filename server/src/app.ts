@@ -39,6 +39,7 @@ import { reapplyKeptPurges, reportReapplied } from './critical-ops/reapply-purge
 import { LiveFeeds, gapReader } from './audit/live-feeds.ts';
 import { AlertInspector } from './alerts/inspector.ts';
 import { WebhookDeliverer } from './webhooks/deliverer.ts';
+import { SyslogStream } from './syslog/stream.ts';
 import type { Services } from './services.ts';
 import { PasswordHasher } from './users/password-hasher.ts';
 
@@ -128,6 +129,7 @@ async function startApp(config: Config, options: AppOptions) {
     metrics,
     alerts: new AlertInspector(() => services),
     webhooks: (webhooks = new WebhookDeliverer(() => services)),
+    syslog: config.syslog ? new SyslogStream(config.syslog, log) : null,
   };
   const trust = compileTrustedProxies(config.trustedProxies);
   const tls = Boolean(config.tls);
@@ -178,6 +180,10 @@ async function startApp(config: Config, options: AppOptions) {
       // Detections of what was committed before the last request, and a delivery under way, finish before the database closes.
       await webhooks.stop();
       await services.alerts.idle();
+      if (services.syslog instanceof SyslogStream) {
+        await services.syslog.drained();
+        services.syslog.close();
+      }
       await bus.close();
       await fairUse.close();
       budgetRedis?.disconnect();

@@ -10,6 +10,7 @@ export interface Hops {
   readonly redisUrl?: string;
   readonly redisCaFile?: string;
   readonly smtpUrl?: string;
+  readonly syslog?: { readonly url: string; readonly caFile?: string };
   /** pg_dump's and pg_restore's role, when not the owner's (backups/logical-copy.ts). */
   readonly backup?: { readonly databaseUrl?: string };
 }
@@ -30,6 +31,11 @@ export function encryptedHopProblems(hops: Hops): string[] {
   }
   const redisTls = hops.redisUrl ? new URL(hops.redisUrl).protocol === 'rediss:' : false;
   if (hops.redisCaFile && !redisTls) problems.push('Invalid configuration: REDIS_CA_FILE is set but REDIS_URL is not rediss://; use rediss://');
+  const syslog = hops.syslog ? new URL(hops.syslog.url) : null;
+  // The journal of every company goes this way: never in clear over a network, not even outside production.
+  if (syslog && syslog.protocol === 'tcp:' && !isLoopback(syslog.hostname.replace(/^\[|\]$/g, ''))) {
+    problems.push('Invalid configuration: SYSLOG_URL sends every journal in clear over a network; use tls://host:port (with SYSLOG_CA_FILE for a private CA)');
+  }
   if (!hops.production) return problems;
   if (!hops.tls && !hops.proxyTerminatesTls) {
     problems.push(`${REFUSE} the HTTP hop is plain text; set TLS_CERT_FILE and TLS_KEY_FILE, or PROXY_TERMINATES_TLS=true with TRUSTED_PROXIES naming the proxies that end TLS`);

@@ -10,6 +10,7 @@ import type { EventLoopLoad } from './event-loop.ts';
 import type { Logger } from './logger.ts';
 import type { ServerKeys } from './server-keys.ts';
 import type { SecurityDetection } from './alerts/detection.ts';
+import type { RecordedEvent } from './audit/journal.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import type { PasswordHasher } from './users/password-hasher.ts';
 
@@ -36,4 +37,6 @@ export interface Services {
   readonly alerts: SecurityDetection;
   /** The webhook deliverer of this instance, woken by what it commits (webhooks/). */
   readonly webhooks: { wake(): void };
+  /** The operator-wide syslog stream of what this instance commits (syslog/), when SYSLOG_URL is set. */
+  readonly syslog: { send(events: readonly RecordedEvent[]): void } | null;
 }

@@ -66,11 +66,12 @@ export async function inTenantTransaction<T, V extends Viewer | null = null>(
  * takes back.
  */
 export function publishCommitted(
-  services: Pick<Services, 'bus'> & { metrics?: Services['metrics']; alerts?: Services['alerts']; webhooks?: Services['webhooks'] },
+  services: Pick<Services, 'bus'> & Partial<Pick<Services, 'metrics' | 'alerts' | 'webhooks' | 'syslog'>>,
   committed: { events: readonly RecordedEvent[]; signals?: readonly AccessSignal[] },
 ): void {
   services.metrics?.journalled(committed.events);
   services.alerts?.inspect(committed.events);
+  services.syslog?.send(committed.events);
   if (committed.events.length) services.webhooks?.wake();
   publishAuditEvents(services.bus, committed.events);
   wakeNotifiers(services.bus, committed.events);
