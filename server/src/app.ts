@@ -123,7 +123,7 @@ async function startApp(config: Config, options: AppOptions) {
     keys,
     bus,
     fairUse,
-    liveFeeds: (liveFeeds = new LiveFeeds(bus, gapReader(db))),
+    liveFeeds: (liveFeeds = new LiveFeeds(bus, gapReader(db), (subscribers) => metrics.liveHandedOut(subscribers))),
     log,
     eventLoop,
     metrics,

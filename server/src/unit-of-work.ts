@@ -50,7 +50,7 @@ export async function inTenantTransaction<T, V extends Viewer | null = null>(
   const result = await em.transactional(async (txEm) => {
     // Support reads under a grant and never writes: the database itself refuses (readOnlyTransaction).
     if (viewer?.kind === 'support') await txEm.execute('set transaction read only');
-    journal = new JournalWriter(txEm, tenantId, origin, services.clock);
+    journal = new JournalWriter(txEm, tenantId, origin, services.clock, 'vigil_append_audit', (seconds) => services.metrics?.journalAppend(seconds));
     signals.length = 0;
     const outcome = await rule({ em: txEm, journal, viewer, now, services, signal: (s) => signals.push({ ...s, tenantId, id: randomUUID() }) });
     await recordAccessChanges(txEm, tenantId, signals);

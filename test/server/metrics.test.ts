@@ -57,6 +57,10 @@ describe('/metrics', () => {
     expect(grew('vigil_graphql_operation_duration_seconds_count{api="graphql",type="query",field="viewer"}')).toBe(1);
     expect(grew('vigil_audit_events_total{journal="company"}')).toBeGreaterThanOrEqual(2);
     expect(body).toMatch(/^vigil_live_subscribers 0$/m);
+    // The failure's append (the success opens its session and journals in one statement of its own).
+    expect(grew('vigil_journal_append_seconds_count')).toBeGreaterThanOrEqual(1);
+    expect(body).toMatch(/^vigil_live_deliveries_total \d+$/m);
+    for (const name of ['vigil_webhook_deliveries_total', 'vigil_webhook_companies_due']) expect(body).toContain(`# TYPE ${name} `);
     expect(body).toMatch(/^process_cpu_seconds_total /m);
     // No label names a company, a user, a session or an address.
     for (const secret of [company.tenantId, company.slug, company.email, company.userId, company.sessionId, '127.0.0.1']) expect(body).not.toContain(secret);

@@ -77,14 +77,18 @@ export class JournalWriter {
     private readonly clock: Clock,
     /** The operators' transactions append through their own door to the platform journal (platform/). */
     private readonly door: 'vigil_append_audit' | 'vigil_append_operator_audit' = 'vigil_append_audit',
+    /** Told how long each append took, the wait for the journal's lock included (the metrics). */
+    private readonly timed: (seconds: number) => void = () => {},
   ) {}
 
   async record(entry: AuditEntry): Promise<RecordedEvent> {
     const prepared = prepareEntry(this.tenantId, this.origin, this.clock.now(), entry);
+    const started = performance.now();
     const [appended] = await this.em.execute<AppendedRow[]>(`select id, seq, prev_hash, hash from ${this.door}(?, ?::jsonb)`, [
       this.tenantId,
       JSON.stringify([appendArgument(prepared)]),
     ]);
+    this.timed((performance.now() - started) / 1000);
     return this.adopt(appendedEvent(prepared, appended));
   }
 

@@ -28,6 +28,8 @@ export class LiveFeeds {
   constructor(
     private readonly bus: EventBus,
     private readonly readGap: GapReader,
+    /** Told how many subscribers each event was handed to (the metrics' live deliveries). */
+    private readonly handedOut: (subscribers: number) => void = () => {},
   ) {
     this.#stopWatching = bus.onStateChange((state) => this.#follow(state));
     this.#follow(bus.state);
@@ -64,7 +66,7 @@ export class LiveFeeds {
   join(stream: FeedFollower): () => void {
     let feed = this.#feeds.get(stream.tenantId);
     if (!feed) {
-      feed = new TenantFeed(this.bus, stream.tenantId, this.readGap);
+      feed = new TenantFeed(this.bus, stream.tenantId, this.readGap, this.handedOut);
       this.#feeds.set(stream.tenantId, feed);
     }
     feed.streams.add(stream);
@@ -126,6 +128,7 @@ class TenantFeed {
     bus: EventBus,
     private readonly tenantId: string,
     private readonly readGap: GapReader,
+    private readonly handedOut: (subscribers: number) => void,
   ) {
     this.#unsubscribe = bus.subscribe(auditTopic(tenantId), (payload) => this.#arrive(fromMessage(payload as AuditMessage)));
   }
@@ -205,5 +208,6 @@ class TenantFeed {
       const key = stream.rendererKey;
       stream.offer(record, key ? (payloads.get(key) ?? null) : null);
     }
+    this.handedOut(this.streams.size);
   }
 }

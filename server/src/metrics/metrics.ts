@@ -20,6 +20,10 @@ export interface Metrics {
   apiKeyAuthenticated(outcome: 'success' | 'unknown' | 'revoked' | 'creator_disabled'): void;
   /** A run of the checkpoint job that held the lease, and how many checkpoints it signed. */
   checkpointsSigned(count: number, at: Date): void;
+  /** One append to a journal, the wait for its lock included. */
+  journalAppend(seconds: number): void;
+  /** An event handed to this many live subscribers. */
+  liveHandedOut(subscribers: number): void;
   /** One webhook attempt, by what came of it. */
   webhookDelivery(outcome: 'delivered' | 'failed' | 'unreachable' | 'gone' | 'dead'): void;
   /** Companies with an endpoint behind its journal, at the deliverer's last pass: the backlog. */
@@ -72,6 +76,8 @@ export function createMetrics(sources: MetricSources): Metrics {
   backupGauges(registry, sources);
   const verifications = new Counter({ name: 'vigil_chain_verifications_total', help: 'Journal chains recomputed against the checkpoint trail, by where and outcome (failure: tampering, or a trail that does not verify).', labelNames: ['where', 'outcome'], registers: [registry] });
   for (const where of ['api', 'purge']) verifications.inc({ where, outcome: 'failure' }, 0);
+  const appendSeconds = new Histogram({ name: 'vigil_journal_append_seconds', help: "One event appended to a journal (vigil_append_audit), the wait for the journal's lock included: what many writers of one company pay.", buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [registry] });
+  const liveDeliveries = new Counter({ name: 'vigil_live_deliveries_total', help: 'Journal events handed to live subscribers (auditEvents subscriptions) on this instance, one per subscriber.', registers: [registry] });
   const webhookAttempts = new Counter({ name: 'vigil_webhook_deliveries_total', help: 'Webhook attempts, by outcome: delivered (2xx), failed (another answer), unreachable (no answer, or a refused address), gone (410: the endpoint is disabled), dead (the last retry failed: dead-lettered).', labelNames: ['outcome'], registers: [registry] });
   const webhooksDue = new Gauge({ name: 'vigil_webhook_companies_due', help: "Companies with a webhook endpoint behind its journal at the deliverer's last pass on this instance.", registers: [registry] });
   const keyAuth = new Counter({ name: 'vigil_api_key_authentications_total', help: 'API keys presented, by outcome: success, unknown (no such key or a wrong secret), revoked (or expired), creator_disabled.', labelNames: ['outcome'], registers: [registry] });
@@ -90,6 +96,12 @@ export function createMetrics(sources: MetricSources): Metrics {
     },
     apiKeyAuthenticated(outcome) {
       keyAuth.inc({ outcome });
+    },
+    journalAppend(seconds) {
+      appendSeconds.observe(seconds);
+    },
+    liveHandedOut(subscribers) {
+      if (subscribers) liveDeliveries.inc(subscribers);
     },
     webhookDelivery(outcome) {
       webhookAttempts.inc({ outcome });

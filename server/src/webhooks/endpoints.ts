@@ -3,6 +3,7 @@ import { AUDIT_ACTIONS, isAuditAction } from '../audit/actions.ts';
 import { AuditEvent } from '../audit/audit-event.entity.ts';
 import { ErrorCode, badInput, clientError } from '../errors.ts';
 import type { ViewerWork } from '../unit-of-work.ts';
+import { isUuid } from '../tokens.ts';
 import { parseInput } from '../validation.ts';
 import { fromEntity } from '../audit/feed.ts';
 import { attempt } from './deliverer.ts';
@@ -90,7 +91,7 @@ export async function deleteEndpoint(work: ViewerWork, id: string): Promise<Webh
  * the outcome is recorded and journalled, and a second failure leaves it in the list.
  */
 export async function replayDelivery(work: ViewerWork, id: string): Promise<WebhookDelivery> {
-  const delivery = await work.em.findOne(WebhookDelivery, { id }, { populate: ['endpoint'] });
+  const delivery = id.length <= 64 ? await work.em.findOne(WebhookDelivery, { id }, { populate: ['endpoint'] }) : null;
   if (!delivery) throw clientError(ErrorCode.NOT_FOUND, 'No such delivery.');
   if (delivery.state !== 'dead') throw badInput([{ field: 'id', message: 'Only a dead-lettered delivery is replayed: the others are still being delivered, or were.' }]);
   const event = await work.em.findOneOrFail(AuditEvent, { seq: delivery.seq });
@@ -103,8 +104,8 @@ export async function replayDelivery(work: ViewerWork, id: string): Promise<Webh
   return delivery;
 }
 
-async function findEndpoint(work: ViewerWork, id: string): Promise<WebhookEndpoint> {
-  const endpoint = await work.em.findOne(WebhookEndpoint, { id });
+export async function findEndpoint(work: Pick<ViewerWork, 'em'>, id: string): Promise<WebhookEndpoint> {
+  const endpoint = isUuid(id) ? await work.em.findOne(WebhookEndpoint, { id }) : null;
   if (!endpoint) throw clientError(ErrorCode.NOT_FOUND, 'No such webhook endpoint.');
   return endpoint;
 }

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { builder, enumOf, sensitive } from '../builder.ts';
 import { tenantEmOf } from '../context.ts';
-import { ErrorCode, clientError } from '../errors.ts';
 import { asViewer } from '../unit-of-work.ts';
 import { attempt } from './deliverer.ts';
-import { createEndpoint, deleteEndpoint, replayDelivery, updateEndpoint } from './endpoints.ts';
+import { createEndpoint, deleteEndpoint, findEndpoint, replayDelivery, updateEndpoint } from './endpoints.ts';
 import { type Outcome, succeeded } from './outbound.ts';
 import { DELIVERY_STATES, WebhookDelivery } from './webhook-delivery.entity.ts';
 import { ENDPOINT_STATES, PAYLOAD_FORMATS, WebhookEndpoint } from './webhook-endpoint.entity.ts';
@@ -133,8 +132,7 @@ builder.mutationFields((t) => ({
     authScopes: WEBHOOK_SCOPES,
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, { id }, ctx) => {
-      const endpoint = await tenantEmOf(ctx).findOne(WebhookEndpoint, { id: String(id) });
-      if (!endpoint) throw clientError(ErrorCode.NOT_FOUND, 'No such webhook endpoint.');
+      const endpoint = await findEndpoint({ em: tenantEmOf(ctx) }, String(id));
       const body = JSON.stringify({ type: 'vigil.test', timestamp: ctx.services.clock.now().toISOString(), data: { endpointId: endpoint.id } });
       return attempt(ctx.services, endpoint, `msg_test_${randomUUID()}`, body);
     },
