@@ -26,6 +26,6 @@ export const SCREENS: Screen[] = [
   { path: '/people', label: 'Employees & roles', permission: 'users.read', component: People },
   { path: '/api-keys', label: 'API keys', permission: 'api_keys.manage_own', component: ApiKeys },
   { path: '/integrations', label: 'Integrations', permission: 'audit.export', component: Integrations },
-  { path: '/company', label: 'Company', permission: ['company.critical_operations', 'company.support_access'], component: Company },
+  { path: '/company', label: 'Company', permission: ['company.critical_operations', 'company.support_access', 'tenant.settings', 'audit.read'], component: Company },
   { path: '/account', label: 'Account', permission: null, component: Account },
 ];

@@ -188,6 +188,10 @@ describe('the other rules', () => {
       { rule: 'password_spraying', before: { enabled: true, threshold: 10, windowSeconds: 600 }, after: { enabled: true, threshold: 3, windowSeconds: 600 } },
       { rule: 'mass_export', before: { enabled: true, threshold: 5, windowSeconds: 3600 }, after: { enabled: false, threshold: 5, windowSeconds: 3600 } },
     ]);
+    // A rule whose default window is beyond a week (one alert per support grant) is still turned off, and keeps its own bounds.
+    expect((await client.ok(update, { i: { rule: 'SUPPORT_ACCESS_USED', enabled: false } })).updateAlertRule).toMatchObject({ enabled: false, windowSeconds: 30 * 86_400 });
+    const tooShort = await client.request(update, { i: { rule: 'SUPPORT_ACCESS_USED', windowSeconds: 3600 } });
+    expect(tooShort.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', fields: [{ field: 'windowSeconds', message: 'Between 1 day and 90 days.' }] } });
     for (const [input, field] of [[{ rule: 'TOKEN_REUSE', threshold: 5 }, 'threshold'], [{ rule: 'MASS_EXPORT', windowSeconds: 5 }, 'windowSeconds'], [{ rule: 'CREDENTIAL_STUFFING', threshold: 1 }, 'threshold']] as const) {
       const answer = await client.request(update, { i: input });
       expect(answer.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', fields: [expect.objectContaining({ field })] } });

@@ -10,7 +10,7 @@ export const PERMISSIONS = {
   'roles.manage': 'Create, edit and delete custom roles.',
   'api_keys.manage_own': 'Create, rotate and revoke your own API keys.',
   'api_keys.manage_all': "See, rotate and revoke every employee's API keys.",
-  'tenant.settings': 'Change the company settings: session lifetimes and API key policy.',
+  'tenant.settings': 'Change the company settings: session lifetimes, API key policy, the security alert rules and the journal retention.',
   'company.critical_operations': "See the company's deletion or ownership transfer in progress, and cancel it.",
   'company.support_access': "See platform support's access to the company (grants, break-glass, each access) and revoke it.",
 } as const;

@@ -23,13 +23,23 @@ export async function updateAlertRule(work: ViewerWork, input: { rule: AlertRule
     windowSeconds: input.windowSeconds ?? before.windowSeconds,
   });
   const [min, max] = ALERT_RULES[input.rule].thresholdBounds;
-  if (override.threshold! < min || override.threshold! > max) {
-    throw badInput([{ field: 'threshold', message: min === max ? `This rule raises on its first event: its threshold is ${min}.` : `Between ${min} and ${max}.` }]);
-  }
+  const [shortest, longest] = before.windowBounds!;
+  const problems = [
+    ...(override.threshold! < min || override.threshold! > max ? [{ field: 'threshold', message: min === max ? `This rule raises on its first event: its threshold is ${min}.` : `Between ${min} and ${max}.` }] : []),
+    ...(override.windowSeconds! < shortest || override.windowSeconds! > longest ? [{ field: 'windowSeconds', message: `Between ${describe(shortest)} and ${describe(longest)}.` }] : []),
+  ];
+  if (problems.length) throw badInput(problems);
   tenant.alertRules = { ...tenant.alertRules, [input.rule]: override };
   await work.em.flush();
   const after = effectiveRule(input.rule, override);
   const view = ({ enabled, threshold, windowSeconds }: EffectiveRule) => ({ enabled, threshold, windowSeconds });
   await work.journal.record({ action: 'tenant.alert_rule_updated', target: { type: 'tenant', id: tenant.id }, details: { rule: input.rule, before: view(before), after: view(after) } });
   return after;
+}
+
+/** 60 → "1 minute", 604800 → "7 days". */
+function describe(seconds: number): string {
+  const [unit, size] = seconds % 86_400 === 0 ? ['day', 86_400] : seconds % 3600 === 0 ? ['hour', 3600] : ['minute', 60];
+  const n = seconds / (size as number);
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
 }

@@ -19,11 +19,13 @@ const AlertRuleRef = builder.objectRef<EffectiveRule>('AlertRule').implement({
     windowSeconds: t.exposeInt('windowSeconds', { description: 'One alert per subject (an address, an account, a key…) within it.' }),
     thresholdMin: t.int({ resolve: (r) => r.thresholdBounds[0] }),
     thresholdMax: t.int({ resolve: (r) => r.thresholdBounds[1] }),
+    windowMinSeconds: t.int({ resolve: (r) => r.windowBounds![0] }),
+    windowMaxSeconds: t.int({ resolve: (r) => r.windowBounds![1] }),
   }),
 });
 
 const UpdateAlertRuleInput = builder.inputType('UpdateAlertRuleInput', {
-  description: 'What is left out keeps its value. Windows: 60 seconds to 7 days.',
+  description: "What is left out keeps its value; the threshold and the window within the rule's bounds (alertRules).",
   fields: (t) => ({
     rule: t.field({ type: RuleNameEnum, required: true }),
     enabled: t.boolean(),

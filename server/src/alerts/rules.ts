@@ -16,6 +16,8 @@ export interface AlertRule {
   windowSeconds: number;
   /** The threshold a company may set: a rule that fires on its first event has nothing to tune. */
   thresholdBounds: readonly [number, number];
+  /** The window a company may set, in seconds (default: a minute to a week). */
+  windowBounds?: readonly [number, number];
 }
 
 const MINUTES = 60;
@@ -71,6 +73,8 @@ export const ALERT_RULES = {
     threshold: 1,
     windowSeconds: 30 * DAYS,
     thresholdBounds: [1, 1],
+    // A grant lasts up to weeks: one alert per grant, not one a week.
+    windowBounds: [1 * DAYS, 90 * DAYS],
   },
   chain_verification_failed: {
     description: "The journal's hash chain or its signed checkpoints did not verify: an event was edited, removed or reordered, or history was rewritten.",
@@ -84,13 +88,14 @@ export const ALERT_RULES = {
 export type AlertRuleName = keyof typeof ALERT_RULES;
 export const ALERT_RULE_NAMES = Object.keys(ALERT_RULES) as AlertRuleName[];
 
-/** What an owner may change of a rule: off, or its threshold and window within bounds. */
+/** The windows a rule takes unless it says otherwise. */
 export const WINDOW_BOUNDS = [1 * MINUTES, 7 * DAYS] as const;
 
+/** What an owner may change of a rule: off, or its threshold and window (within the rule's bounds, alert-settings.ts). */
 export const RuleOverrideSchema = z.object({
   enabled: z.boolean().default(true),
   threshold: z.number().int().optional(),
-  windowSeconds: z.number().int().min(WINDOW_BOUNDS[0], 'At least a minute.').max(WINDOW_BOUNDS[1], 'At most a week.').optional(),
+  windowSeconds: z.number().int().optional(),
 });
 export type RuleOverride = z.infer<typeof RuleOverrideSchema>;
 
@@ -102,5 +107,5 @@ export interface EffectiveRule extends AlertRule {
 
 export function effectiveRule(rule: AlertRuleName, override: Partial<RuleOverride> | undefined): EffectiveRule {
   const defaults: AlertRule = ALERT_RULES[rule];
-  return { ...defaults, rule, enabled: override?.enabled ?? true, threshold: override?.threshold ?? defaults.threshold, windowSeconds: override?.windowSeconds ?? defaults.windowSeconds };
+  return { ...defaults, windowBounds: defaults.windowBounds ?? WINDOW_BOUNDS, rule, enabled: override?.enabled ?? true, threshold: override?.threshold ?? defaults.threshold, windowSeconds: override?.windowSeconds ?? defaults.windowSeconds };
 }

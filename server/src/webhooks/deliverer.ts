@@ -125,47 +125,72 @@ async function deliverRound(services: Services, tenantId: string, endpointId: st
     return false;
   }
   const send = await sender(services, endpoint, connection);
-  let batch: Attempted[] = [];
-  let batchStarted = performance.now();
-  const held = { endpointId, leaseId, priorAttempts: endpoint.attempts };
-  for (const event of events) {
+  const prepare = (event: AuditEvent) => {
     const record = fromEntity(event);
     const attempted = { id: deliveryId(endpoint.id, record.id), seq: record.seq, action: record.action };
-    const outcome = await send(attempted.id, webhookBody(endpoint.format, record));
+    return { attempted, request: send.prepare(attempted.id, webhookBody(endpoint.format, record)) };
+  };
+  // Recording runs behind the sending (each batch after the one before): a lost lease shows at the next wait.
+  let recorded: Promise<boolean> = Promise.resolve(true);
+  const record = (batch: Attempted[], priorAttempts: number, through: number | null = null) => {
+    const previous = recorded;
+    recorded = previous.then((ok) => ok && recordDelivered(services, tenantId, { endpointId, leaseId, priorAttempts }, batch, through));
+  };
+  let batch: Attempted[] = [];
+  let priorAttempts = endpoint.attempts;
+  let batchStarted = performance.now();
+  let next = prepare(events[0]);
+  for (let i = 0; i < events.length; i++) {
+    const { attempted, request } = next;
+    const sending = send.post(request);
+    // The next body and signatures are made while this one travels.
+    if (i + 1 < events.length) next = prepare(events[i + 1]);
+    const outcome = await sending;
     if (!succeeded(outcome)) {
-      if (!(await recordDelivered(services, tenantId, held, batch))) return false;
+      record(batch, priorAttempts);
+      if (!(await recorded)) return false;
       await recordFailure(services, tenantId, { ...attempted, endpointId, leaseId }, outcome);
       return false;
     }
     batch.push(attempted);
     if (batch.length >= FLUSH_EVERY || performance.now() - batchStarted > FLUSH_AFTER_MS) {
-      if (!(await recordDelivered(services, tenantId, held, batch))) return false;
-      held.priorAttempts = 0;
+      record(batch, priorAttempts);
+      priorAttempts = 0;
       batch = [];
       batchStarted = performance.now();
     }
   }
-  if (!(await recordDelivered(services, tenantId, held, batch, through))) return false;
-  return through === null;
+  record(batch, priorAttempts, through);
+  return (await recorded) && through === null;
+}
+
+interface Sender {
+  /** The body with its Standard Webhooks headers, signed now. */
+  prepare(id: string, body: string): { headers: Record<string, string>; body: string } | null;
+  post(request: { headers: Record<string, string>; body: string } | null): Promise<Outcome>;
 }
 
 /** POSTs to the endpoint as it is now: its address vetted and its keys decrypted once for the round. */
-async function sender(services: Services, endpoint: WebhookEndpoint, connection?: KeptAlive): Promise<(id: string, body: string) => Promise<Outcome>> {
+async function sender(services: Services, endpoint: WebhookEndpoint, connection?: KeptAlive): Promise<Sender> {
   const { webhooks, production } = services.config;
   let target: Awaited<ReturnType<typeof vetDestination>>;
   try {
     target = await vetDestination(endpoint.url, { allowPrivate: webhooks.allowPrivateNetworks, requireHttps: production });
   } catch (error) {
-    if (error instanceof RefusedDestination) return async () => ({ status: null, error: error.message });
+    if (error instanceof RefusedDestination) return { prepare: () => null, post: async () => ({ status: null, error: error.message }) };
     throw error;
   }
   const signed = headerSigner({ secret: services.keys.decrypt(endpoint.secretEnc), signingKeyPem: services.keys.decrypt(endpoint.signingKeyEnc) });
-  return (id, body) => post(target, signed(id, services.clock.now(), body), body, webhooks.timeoutMs, connection?.agent(target.url));
+  return {
+    prepare: (id, body) => ({ headers: signed(id, services.clock.now(), body), body }),
+    post: (request) => post(target, request!.headers, request!.body, webhooks.timeoutMs, connection?.agent(target.url)),
+  };
 }
 
 /** One POST, to the address vetted now (a host that moved to a private address is refused at delivery too). */
 export async function attempt(services: Services, endpoint: WebhookEndpoint, id: string, body: string): Promise<Outcome> {
-  return (await sender(services, endpoint))(id, body);
+  const send = await sender(services, endpoint);
+  return send.post(send.prepare(id, body));
 }
 
 interface Attempted {
