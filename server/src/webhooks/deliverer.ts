@@ -18,9 +18,9 @@ const leaseSeconds = (services: Services) => Math.ceil(services.config.webhooks.
 /** Events one lease delivers (ROUNDS of ROUND_SIZE) before it lets the endpoint go: other companies wait meanwhile. */
 const ROUND_SIZE = 200;
 const ROUNDS = 10;
-/** Deliveries recorded together: fewer transactions, and at most this many sent again after a crash. */
-const FLUSH_EVERY = 50;
-const FLUSH_AFTER_MS = 250;
+/** Deliveries recorded together: fewer transactions, and at most this many sent again after a crash (or this long's worth). */
+const FLUSH_EVERY = ROUND_SIZE;
+const FLUSH_AFTER_MS = 1000;
 
 /**
  * The deliverer: every tick, and at once when this instance commits an event, it asks vigil_webhooks_due
