@@ -96,6 +96,22 @@ describe('the live journal', () => {
     await live.dispose();
   });
 
+  test('the last event of a burst whose message was lost arrives without a later event to show the gap', async () => {
+    const owner = await signUpTenant(vigil.client());
+    const live = liveClient(vigil.url, { token: owner.token });
+    const feed = collect<{ auditEvents: { seq: number; action: string } }>(live, FEED, { filter: { actions: ['test.lost_last', 'test.marker'] } });
+    await waitFor(async () => (await auditRows(vigil, owner.tenantId)).some((r) => r.action === 'audit.stream_opened'));
+    await writeEvents(vigil, owner.tenantId, 2);
+    await feed.until((all) => all.length >= 2);
+    const lostBus = { ...vigil.services.bus, publish: () => {} };
+    const origin = { actorType: 'system' as const, actorId: null, sessionId: null, ip: null, userAgent: null };
+    await inTenantTransaction({ ...vigil.services, bus: lostBus }, { tenantId: owner.tenantId, origin, viewer: null }, ({ journal }) => journal.record({ action: testAction('test.lost_last') }));
+    // Nothing follows it: the feed's tail check reads it from the journal (every TAIL_CHECK_MS).
+    const items = await feed.until((all) => all.length >= 3);
+    expect(items.map((i) => i.auditEvents.action)).toEqual(['test.marker', 'test.marker', 'test.lost_last']);
+    await live.dispose();
+  });
+
   test('a subscriber that stops reading falls behind and catches up without losing or reordering an event', async () => {
     const owner = await signUpTenant(vigil.client());
     const ws = new WebSocket(`${vigil.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');

@@ -8,6 +8,11 @@ const GAP_GRACE_MS = 50;
 const GAP_READ_LIMIT = 500;
 /** While the bus is down, each followed journal is read this often: no event waits for the next one. */
 export const OUTAGE_POLL_MS = 500;
+/**
+ * While it is up, this often: a message the bus lost is otherwise noticed only when a later event shows the
+ * gap, and the last event of a burst has no later one (seen as a subscriber waiting for the 20th of 20).
+ */
+export const TAIL_CHECK_MS = 2000;
 
 /**
  * One subscription to each tenant's journal topic per instance, however many streams follow it. Events
@@ -19,6 +24,7 @@ export class LiveFeeds {
   readonly #feeds = new Map<string, TenantFeed>();
   readonly #stopWatching: () => void;
   #poll: NodeJS.Timeout | null = null;
+  #pollEvery: number | null = null;
 
   /**
    * The bus is the fast path, the journal the truth: while the bus is down every followed journal is read
@@ -46,17 +52,18 @@ export class LiveFeeds {
     this.#stopWatching();
     if (this.#poll) clearInterval(this.#poll);
     this.#poll = null;
+    this.#pollEvery = null;
   }
 
   #follow(state: EventBus['state']): void {
-    if (state === 'down' && !this.#poll) {
-      this.#poll = setInterval(() => this.#catchUpAll(), OUTAGE_POLL_MS);
-      this.#poll.unref();
-    } else if (state !== 'down' && this.#poll) {
-      clearInterval(this.#poll);
-      this.#poll = null;
-      this.#catchUpAll();
-    }
+    const every = state === 'down' ? OUTAGE_POLL_MS : TAIL_CHECK_MS;
+    if (this.#pollEvery === every) return;
+    const wasDown = this.#pollEvery === OUTAGE_POLL_MS;
+    if (this.#poll) clearInterval(this.#poll);
+    this.#poll = setInterval(() => this.#catchUpAll(), every);
+    this.#poll.unref();
+    this.#pollEvery = every;
+    if (wasDown) this.#catchUpAll();
   }
 
   #catchUpAll(): void {
