@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { writeCheckpoints } from '../../server/src/audit/checkpoint-job.ts';
+import { readCheckpoints } from '../../server/src/audit/checkpoints.ts';
 import { type ExportedEvent, type Trail as PublishedTrail, chainHash, verifyEvents as verifyExport } from 'vigil-verify';
 import { ROLLOUT_GRACE_MS, recordSigningKeys } from '../../server/src/audit/signing-keys.ts';
 import { signingKeyId } from '../../server/src/server-keys.ts';
@@ -270,5 +271,11 @@ describe('the published keys across a rotation', () => {
     expect((await publishedKeys()).find((key) => key.id === oldKey.id)).toMatchObject({ notAfter: null });
     await record(rotated, at(40));
     await expect(record(unrotated, at(40 + 61))).rejects.toThrow(`AUDIT_SIGNING_KEY_FILE holds key ${oldKey.id}, retired at`);
+    // An instance still running on the old key past the grace signs nothing.
+    vigil.clock.advance((base + 102 * 60_000 - vigil.clock.now().getTime()) / 1000);
+    await writeEvents(vigil, company.tenantId, 1);
+    const signed = readCheckpoints(vigil.config.checkpointsDir, company.tenantId).length;
+    expect(await writeCheckpoints(vigil.services, 1)).toBe(0);
+    expect(readCheckpoints(vigil.config.checkpointsDir, company.tenantId)).toHaveLength(signed);
   });
 });

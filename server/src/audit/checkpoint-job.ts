@@ -2,6 +2,7 @@ import { PLATFORM_TENANT_ID } from '../db/tenancy.ts';
 import { claimLease } from '../jobs/lease.ts';
 import type { Services } from '../services.ts';
 import { AuditEvent } from './audit-event.entity.ts';
+import { AuditSigningKey } from './signing-key.entity.ts';
 import { type Checkpoint, appendCheckpoint, offsiteCheckpointKey, readCheckpoints } from './checkpoints.ts';
 import { offsiteStore } from '../offsite/object-store.ts';
 import { catchUpTrail } from './shared-trail.ts';
@@ -18,6 +19,7 @@ export const CHECKPOINT_JOB = 'audit_checkpoint';
 export async function writeCheckpoints(services: Services, leaseSeconds: number): Promise<number> {
   const now = services.clock.now();
   if (!(await claimLease(services.db.unscoped(), CHECKPOINT_JOB, now, leaseSeconds))) return 0;
+  if (await signingKeyRetired(services, now)) return 0;
   let written = 0;
   for (const tenantId of [PLATFORM_TENANT_ID, ...(await services.locators.allTenantIds())]) {
     const head = await services.db.forTenant(tenantId).findOne(AuditEvent, {}, { orderBy: { seq: 'desc' }, fields: ['seq', 'hash'] });
@@ -67,4 +69,15 @@ async function reportRollback(services: Services, tenantId: string, headSeq: num
   // Recorded in the company's journal first: that row is what says it was reported.
   if (tenantId !== PLATFORM_TENANT_ID) await record(tenantId);
   await record(PLATFORM_TENANT_ID);
+}
+
+/**
+ * An instance left on a key that a rotation retired (past its rollout grace) signs nothing: its checkpoints
+ * would not verify against the published keys. Said every run until it is restarted with the current key.
+ */
+async function signingKeyRetired(services: Services, now: Date): Promise<boolean> {
+  const row = await services.db.unscoped().findOne(AuditSigningKey, { keyId: services.keys.auditSigningKeyId });
+  if (!row?.notAfter || row.notAfter > now) return false;
+  services.log.error({ keyId: row.keyId, retiredAt: row.notAfter.toISOString() }, 'this instance signs with a retired key: no checkpoint is signed until it restarts with the current AUDIT_SIGNING_KEY_FILE');
+  return true;
 }

@@ -1,3 +1,4 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { AUDIT_ACTIONS, isAuditAction } from '../audit/actions.ts';
 import { AuditEvent } from '../audit/audit-event.entity.ts';
@@ -6,9 +7,8 @@ import type { ViewerWork } from '../unit-of-work.ts';
 import { isUuid } from '../tokens.ts';
 import { parseInput } from '../validation.ts';
 import { fromEntity } from '../audit/feed.ts';
-import { attempt } from './deliverer.ts';
 import { webhookBody } from './payload.ts';
-import { RefusedDestination, succeeded, vetDestination } from './outbound.ts';
+import { type Outcome, RefusedDestination, succeeded, vetDestination } from './outbound.ts';
 import { newEndpointKeys } from './signing.ts';
 import { WebhookDelivery } from './webhook-delivery.entity.ts';
 import { PAYLOAD_FORMATS, WebhookEndpoint } from './webhook-endpoint.entity.ts';
@@ -87,20 +87,28 @@ export async function deleteEndpoint(work: ViewerWork, id: string): Promise<Webh
 }
 
 /**
- * A dead-lettered delivery sent again now, with its own `webhook-id` (the receiver may have half-seen it);
- * the outcome is recorded and journalled, and a second failure leaves it in the list.
+ * What replaying a dead-lettered delivery sends, read before any transaction opens: the POST (up to
+ * WEBHOOK_TIMEOUT_MS) holds none. Its `webhook-id` is the delivery's own (the receiver may have half-seen it).
  */
-export async function replayDelivery(work: ViewerWork, id: string): Promise<WebhookDelivery> {
-  const delivery = id.length <= 64 ? await work.em.findOne(WebhookDelivery, { id }, { populate: ['endpoint'] }) : null;
+export async function replayTarget(em: EntityManager, id: string): Promise<{ delivery: WebhookDelivery; endpoint: WebhookEndpoint; body: string }> {
+  const delivery = id.length <= 64 ? await em.findOne(WebhookDelivery, { id }, { populate: ['endpoint'] }) : null;
   if (!delivery) throw clientError(ErrorCode.NOT_FOUND, 'No such delivery.');
-  if (delivery.state !== 'dead') throw badInput([{ field: 'id', message: 'Only a dead-lettered delivery is replayed: the others are still being delivered, or were.' }]);
-  const event = await work.em.findOneOrFail(AuditEvent, { seq: delivery.seq });
-  const endpoint = delivery.endpoint;
-  const outcome = await attempt(work.services, endpoint, delivery.id, webhookBody(endpoint.format, fromEntity(event)));
+  if (delivery.state !== 'dead') throw notDead();
+  const event = await em.findOneOrFail(AuditEvent, { seq: delivery.seq });
+  return { delivery, endpoint: delivery.endpoint, body: webhookBody(delivery.endpoint.format, fromEntity(event)) };
+}
+
+const notDead = () => badInput([{ field: 'id', message: 'Only a dead-lettered delivery is replayed: the others are still being delivered, or were.' }]);
+
+/** The replay's outcome, recorded and journalled; a second failure leaves it in the list. */
+export async function recordReplay(work: ViewerWork, { id, outcome }: { id: string; outcome: Outcome }): Promise<WebhookDelivery> {
+  const delivery = await work.em.findOne(WebhookDelivery, { id }, { populate: ['endpoint'] });
+  // Replayed meanwhile by someone else: theirs stands.
+  if (!delivery || delivery.state !== 'dead') throw notDead();
   const delivered = succeeded(outcome);
   Object.assign(delivery, { state: delivered ? 'delivered' : 'dead', attempts: delivery.attempts + 1, lastStatus: outcome.status, lastError: outcome.error, lastAttemptAt: work.now, deliveredAt: delivered ? work.now : null });
   await work.em.flush();
-  await work.journal.record({ action: 'webhook.delivery_replayed', outcome: delivered ? 'success' : 'failure', target: { type: 'webhook_endpoint', id: endpoint.id }, details: { deliveryId: id, seq: delivery.seq, status: outcome.status } });
+  await work.journal.record({ action: 'webhook.delivery_replayed', outcome: delivered ? 'success' : 'failure', target: { type: 'webhook_endpoint', id: delivery.endpoint.id }, details: { deliveryId: id, seq: delivery.seq, status: outcome.status } });
   return delivery;
 }
 

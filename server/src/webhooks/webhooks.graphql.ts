@@ -3,7 +3,7 @@ import { builder, enumOf, sensitive } from '../builder.ts';
 import { tenantEmOf } from '../context.ts';
 import { asViewer } from '../unit-of-work.ts';
 import { attempt } from './deliverer.ts';
-import { createEndpoint, deleteEndpoint, findEndpoint, replayDelivery, updateEndpoint } from './endpoints.ts';
+import { createEndpoint, deleteEndpoint, findEndpoint, recordReplay, replayTarget, updateEndpoint } from './endpoints.ts';
 import { type Outcome, succeeded } from './outbound.ts';
 import { DELIVERY_STATES, WebhookDelivery } from './webhook-delivery.entity.ts';
 import { ENDPOINT_STATES, PAYLOAD_FORMATS, WebhookEndpoint } from './webhook-endpoint.entity.ts';
@@ -124,7 +124,11 @@ builder.mutationFields((t) => ({
     type: DeliveryRef,
     authScopes: WEBHOOK_SCOPES,
     args: { id: t.arg.string({ required: true }) },
-    resolve: (_root, { id }, ctx) => asViewer(ctx, replayDelivery, id),
+    resolve: async (_root, { id }, ctx) => {
+      const { delivery, endpoint, body } = await replayTarget(tenantEmOf(ctx), id);
+      const outcome = await attempt(ctx.services, endpoint, delivery.id, body);
+      return asViewer(ctx, recordReplay, { id, outcome });
+    },
   }),
   testWebhookEndpoint: t.field({
     type: TestRef,
