@@ -37,7 +37,7 @@ import { pruneIdempotencyKeys } from './idempotency/idempotency.ts';
 import { type ServerKeys, loadServerKeys } from './server-keys.ts';
 import { reapplyKeptPurges, reportReapplied } from './critical-ops/reapply-purges.ts';
 import { LiveFeeds, gapReader } from './audit/live-feeds.ts';
-import { AlertInspector } from './alerts/inspector.ts';
+import { AlertInspector, sweepRecentEvents } from './alerts/inspector.ts';
 import { WebhookDeliverer } from './webhooks/deliverer.ts';
 import { SyslogStream } from './syslog/stream.ts';
 import type { Services } from './services.ts';
@@ -218,6 +218,8 @@ function startJobs(services: Services, webhooks: WebhookDeliverer): () => void {
     every(config.criticalOperationsIntervalSeconds, () => runDueCriticalOperations(services), failed('critical operations')),
     every(3600, () => pruneIdempotencyKeys(services, 3500), failed('idempotency keys')),
     every(3600, () => applyJournalRetention(services, 3500), failed('journal retention')),
+    // Twice the interval back: an event committed by an instance that died before detecting is inspected again.
+    every(60, () => sweepRecentEvents(services, 120, 55), failed('security alert sweep')),
     startNotifications(services, failed('notifications')),
     webhooks.start(failed('webhooks')),
     // Not at start: a copy and its drill are the heaviest job, and a restart loop must not take one each time.

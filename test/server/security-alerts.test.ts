@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { sweepRecentEvents } from '../../server/src/alerts/inspector.ts';
 import { ALERT_RULES } from '../../server/src/alerts/rules.ts';
 import { inTenantTransaction } from '../../server/src/unit-of-work.ts';
 import { errorCode } from '../support/client.ts';
@@ -101,6 +102,24 @@ describe('the other rules', () => {
     expect(raised[0].details).toMatchObject({ severity: 'high', sessionId: owner.sessionId });
     const reuse = (await auditRows(first, owner.tenantId)).find((row) => row.action === 'session.token_reuse_detected')!;
     expect(raised[0].details.evidenceSeqs).toEqual([Number(reuse.seq)]);
+  });
+
+  test('an event whose detection was lost (its instance died after the commit) is inspected again by the sweep, once', async () => {
+    const owner = await signUpTenant(first.client());
+    const deaf = { ...first.services, alerts: { inspect: () => {}, inspectLatestPerSubject: () => {}, idle: async () => {} } };
+    const sessionId = crypto.randomUUID();
+    const origin = { actorType: 'user' as const, actorId: owner.userId, sessionId, ip: '203.0.113.77', userAgent: null };
+    await inTenantTransaction(deaf, { tenantId: owner.tenantId, origin, viewer: null }, ({ journal }) =>
+      journal.record({ action: 'session.token_reuse_detected', outcome: 'denied', target: { type: 'session', id: sessionId } }),
+    );
+    expect(await alerts(owner.tenantId, 'token_reuse')).toEqual([]);
+    first.clock.advance(2);
+    expect(await sweepRecentEvents(second.services, 120, 1)).toBeGreaterThan(0);
+    first.clock.advance(2);
+    await sweepRecentEvents(first.services, 120, 1);
+    const raised = await alerts(owner.tenantId, 'token_reuse');
+    expect(raised).toHaveLength(1);
+    expect(raised[0].details).toMatchObject({ sessionId });
   });
 
   test('an API key used from a second network raises one alert per network; its first network and a second address in it do not', async () => {

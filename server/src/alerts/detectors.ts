@@ -123,3 +123,6 @@ for (const detector of DETECTORS) for (const action of detector.on) byAction.set
 export function detectorsOf(action: string): readonly Detector[] {
   return byAction.get(action) ?? [];
 }
+
+/** Every action some detector wakes on: what the sweep reads again. */
+export const DETECTED_ACTIONS: readonly string[] = [...byAction.keys()];

@@ -1,11 +1,14 @@
 import { SYSTEM_ORIGIN } from '../audit/journal.ts';
 import type { RecordedEvent } from '../audit/journal.ts';
 import { AuditEvent } from '../audit/audit-event.entity.ts';
+import { fromEntity } from '../audit/feed.ts';
+import { PLATFORM_TENANT_ID } from '../db/tenancy.ts';
+import { claimLease } from '../jobs/lease.ts';
 import { lockUntilCommit } from '../db/locks.ts';
 import type { Services } from '../services.ts';
 import { Tenant } from '../tenants/tenant.entity.ts';
 import { inTenantTransaction } from '../unit-of-work.ts';
-import { type Detector, detectorsOf } from './detectors.ts';
+import { DETECTED_ACTIONS, type Detector, detectorsOf } from './detectors.ts';
 import type { SecurityDetection } from './detection.ts';
 import { effectiveRule } from './rules.ts';
 
@@ -24,14 +27,29 @@ export class AlertInspector implements SecurityDetection {
   constructor(private readonly services: () => Services) {}
 
   inspect(events: readonly RecordedEvent[]): void {
+    for (const event of events) for (const detector of detectorsOf(event.action)) this.start(detector, event);
+  }
+
+  /**
+   * The sweep's inspection: per rule and subject only its latest event (a rule reads its whole window anyway,
+   * and raises once per subject and window), so reading events again costs a check per subject, not per event.
+   */
+  inspectLatestPerSubject(events: readonly RecordedEvent[]): void {
+    const latest = new Map<string, [Detector, RecordedEvent]>();
     for (const event of events) {
       for (const detector of detectorsOf(event.action)) {
-        const run: Promise<void> = this.detect(detector, event)
-          .catch((error: unknown) => this.services().log.error({ err: error, rule: detector.rule, tenantId: event.tenantId }, 'a security detector failed'))
-          .finally(() => this.running.delete(run));
-        this.running.add(run);
+        const subject = detector.subject(event);
+        if (subject !== null) latest.set(`${event.tenantId}|${detector.rule}|${subject}`, [detector, event]);
       }
     }
+    for (const [detector, event] of latest.values()) this.start(detector, event);
+  }
+
+  private start(detector: Detector, event: RecordedEvent): void {
+    const run: Promise<void> = this.detect(detector, event)
+      .catch((error: unknown) => this.services().log.error({ err: error, rule: detector.rule, tenantId: event.tenantId }, 'a security detector failed'))
+      .finally(() => this.running.delete(run));
+    this.running.add(run);
   }
 
   /** Resolves once every detection started so far is done (a stopping instance finishes them; tests wait on it). */
@@ -58,4 +76,25 @@ export class AlertInspector implements SecurityDetection {
       });
     });
   }
+}
+
+export const ALERT_SWEEP_JOB = 'alert_sweep';
+
+/**
+ * What a crash between a commit and its detection would lose, read again: one instance per lease inspects
+ * every company's detected events of the last `lookbackSeconds` (the job runs more often than that). A rule
+ * raises once per subject and window, so an event inspected twice raises nothing twice.
+ */
+export async function sweepRecentEvents(services: Services, lookbackSeconds: number, leaseSeconds: number): Promise<number> {
+  const now = services.clock.now();
+  if (!(await claimLease(services.db.unscoped(), ALERT_SWEEP_JOB, now, leaseSeconds))) return 0;
+  const since = new Date(now.getTime() - lookbackSeconds * 1000);
+  let inspected = 0;
+  for (const tenantId of [PLATFORM_TENANT_ID, ...(await services.locators.allTenantIds())]) {
+    const events = await services.db.forTenant(tenantId).find(AuditEvent, { action: { $in: [...DETECTED_ACTIONS] }, occurredAt: { $gt: since } }, { orderBy: { seq: 'asc' } });
+    services.alerts.inspectLatestPerSubject(events.map(fromEntity));
+    inspected += events.length;
+  }
+  await services.alerts.idle();
+  return inspected;
 }
