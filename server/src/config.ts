@@ -107,6 +107,7 @@ const EnvSchema = z.object({
     .optional()
     .refine((value) => value === undefined || /^(tls|tcp):\/\/[^/]+:\d+\/?$/.test(value), 'SYSLOG_URL: tls://host:port (RFC 5425), or tcp://host:port to a relay on this host'),
   SYSLOG_CA_FILE: z.string().min(1).optional(),
+  SIGN_UP: z.enum(['open', 'closed']).default('open'),
   WS_KEEPALIVE_SECONDS: positiveInt(12),
   ACCESS_CHANGE_POLL_MS: z.coerce.number().int().min(0).max(10_000).default(500),
   FAIR_USE_SESSION: bucket('20/200'),
@@ -228,6 +229,8 @@ export interface Config {
   readonly notificationsIntervalSeconds: number;
   /** Webhooks: the deliverer's tick, a delivery's time limit, and whether loopback and private addresses may be receivers (SSRF). */
   readonly webhooks: { intervalSeconds: number; timeoutMs: number; allowPrivateNetworks: boolean };
+  /** Whether anyone may create a company (signUp); closed: the operator creates them. */
+  readonly signUpOpen: boolean;
   /** The operator-wide syslog stream of every journal (syslog/), when set. */
   readonly syslog?: { url: string; caFile?: string };
   /** WebSockets are pinged this often; a peer that missed the previous ping is dropped. */
@@ -320,6 +323,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailFrom: e.MAIL_FROM?.trim(),
     notificationsIntervalSeconds: e.NOTIFICATIONS_INTERVAL_SECONDS,
     webhooks: { intervalSeconds: e.WEBHOOKS_INTERVAL_SECONDS, timeoutMs: e.WEBHOOK_TIMEOUT_MS, allowPrivateNetworks: e.WEBHOOKS_ALLOW_PRIVATE_NETWORKS },
+    signUpOpen: e.SIGN_UP === 'open',
     syslog: e.SYSLOG_URL ? { url: e.SYSLOG_URL, caFile: e.SYSLOG_CA_FILE } : undefined,
     wsKeepAliveSeconds: e.WS_KEEPALIVE_SECONDS,
     accessChangePollMs: e.ACCESS_CHANGE_POLL_MS,

@@ -86,6 +86,7 @@ const CASES: Record<AuditAction, Case[]> = {
   'user.enabled': [journalled('user', 'user', { email })],
   'user.unlocked': [journalled('user', 'user', { email })],
   'user.password_changed': [journalled('user', 'user', { sessionsEnded: 2 })],
+  'user.email_changed': [journalled('user', 'user', { from: 'ada@acme.test', to: 'ada.l@acme.test', sessionsEnded: 1 })],
   'user.password_reset': [journalled('user', 'user', { email, sessionsEnded: 1, expiresAt: '2026-12-05T01:00:00.000Z' })],
   'user.password_reset_completed': [journalled('user', 'user', { resetId: randomUUID() })],
   'user.totp_enrollment_started': [journalled('user', 'user')],

@@ -51,6 +51,7 @@ export const AUDIT_ACTIONS = {
   'user.enabled': { description: 'A disabled user was enabled again.' },
   'user.unlocked': { description: "A user's sign-in lock was lifted." },
   'user.password_changed': { description: 'A user changed their password.' },
+  'user.email_changed': { description: 'A user changed the email they sign in with: other sessions ended, API keys rotated without grace.', alert: true },
   'user.password_reset': { description: "The owner reset an employee's password.", alert: true },
   'user.password_reset_completed': { description: "An employee set a new password with the owner's reset token." },
   'user.totp_enrollment_started': { description: 'A user began turning confirmation codes on.' },

@@ -91,6 +91,7 @@ export const OCSF_MAPPINGS: Record<AuditAction, OcsfMapping> = {
   'user.enabled': account('Enable'),
   'user.unlocked': account('Unlock'),
   'user.password_changed': account('Password Change'),
+  'user.email_changed': other('account_change', 'Login Change'),
   'user.password_reset': account('Password Reset'),
   'user.password_reset_completed': account('Password Change'),
   'user.totp_enrollment_started': other('account_change', 'MFA Factor Enrollment Start'),

@@ -31,7 +31,8 @@ export async function probeRestoredApi(config: Pick<Config, 'secretsDir' | 'keyS
     ...env,
   };
   const child = spawn(process.execPath, [START_SCRIPT], {
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', BACKGROUND_JOBS: 'false', REDIS_URL: undefined, SMTP_URL: undefined, MAIL_FROM: undefined, LOG_LEVEL: 'error', TLS_CERT_FILE: undefined, TLS_KEY_FILE: undefined, HTTP_REDIRECT_PORT: undefined, NODE_ENV: 'development' },
+    // The scratch copy's own instance, on loopback: it signs a drill company up even where SIGN_UP is closed.
+    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', BACKGROUND_JOBS: 'false', SIGN_UP: 'open', REDIS_URL: undefined, SMTP_URL: undefined, MAIL_FROM: undefined, LOG_LEVEL: 'error', TLS_CERT_FILE: undefined, TLS_KEY_FILE: undefined, HTTP_REDIRECT_PORT: undefined, NODE_ENV: 'development' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

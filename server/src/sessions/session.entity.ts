@@ -10,6 +10,7 @@ export const SESSION_END_REASONS = [
   'token_reuse',
   'password_changed',
   'user_disabled',
+  'email_changed',
 ] as const;
 export type SessionEndReason = (typeof SESSION_END_REASONS)[number];
 

@@ -54,6 +54,7 @@ const END_ACTIONS: Record<SessionEndReason, AuditAction> = {
   token_reuse: 'session.token_reuse_detected',
   password_changed: 'session.revoked',
   user_disabled: 'session.revoked',
+  email_changed: 'session.revoked',
 };
 
 /** Ends sessions server-side and journals each; returns the ids that were still open. */

@@ -1,4 +1,5 @@
 import { builder } from '../builder.ts';
+import { forbidden } from '../errors.ts';
 import { AuthPayloadRef, signedInPayload } from '../sessions/auth-payload.graphql.ts';
 import { signUp } from './sign-up.ts';
 
@@ -18,6 +19,17 @@ builder.mutationField('signUp', (t) =>
     description: 'Creates a company and its owner, and signs the owner in.',
     authScopes: { public: true },
     args: { input: t.arg({ type: SignUpInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => signedInPayload(ctx, await signUp(ctx.services, ctx.meta, input)),
+    resolve: async (_root, { input }, ctx) => {
+      if (!ctx.services.config.signUpOpen) throw forbidden('Sign-up is closed on this installation: the operator creates companies.');
+      return signedInPayload(ctx, await signUp(ctx.services, ctx.meta, input));
+    },
+  }),
+);
+
+builder.queryField('signUpOpen', (t) =>
+  t.boolean({
+    description: 'Whether signUp is open here (SIGN_UP): the dashboard shows "Create your company" only then.',
+    authScopes: { public: true },
+    resolve: (_root, _args, ctx) => ctx.services.config.signUpOpen,
   }),
 );
