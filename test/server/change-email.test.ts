@@ -57,9 +57,21 @@ describe('changeEmail', () => {
 describe('SIGN_UP=closed', () => {
   test('signUp answers FORBIDDEN and signUpOpen says so; open, it is open', async () => {
     const anonymous = new GraphQLClient(closed.url);
-    expect((await anonymous.ok('{ signUpOpen }')).signUpOpen).toBe(false);
+    expect(await anonymous.ok('{ signUpOpen firstRun }')).toEqual({ signUpOpen: false, firstRun: false });
     const refused = await signUpTenant(closed.client()).catch((error: Error) => error);
     expect(String(refused)).toContain('FORBIDDEN');
     expect((await new GraphQLClient(vigil.url).ok('{ signUpOpen }')).signUpOpen).toBe(true);
   });
+
+  test('firstRun holds until the first company signs up', async () => {
+    const fresh = await startVigil();
+    try {
+      const anonymous = new GraphQLClient(fresh.url);
+      expect((await anonymous.ok('{ firstRun }')).firstRun).toBe(true);
+      await signUpTenant(fresh.client());
+      expect((await anonymous.ok('{ firstRun }')).firstRun).toBe(false);
+    } finally {
+      await fresh.stop();
+    }
+  }, 60_000);
 });

@@ -48,6 +48,16 @@ export class Locators {
     return rows.map((r) => r.id);
   }
 
+  /** Whether any company exists yet: the dashboard's first run. A sign-up makes it true for good (purges leave tombstones). */
+  async anyTenant(): Promise<boolean> {
+    if (this.#someTenant) return true;
+    const rows = await this.db.unscoped().execute<{ some: boolean }[]>('select exists (select 1 from vigil_tenant_ids()) as some');
+    this.#someTenant = rows[0]?.some === true;
+    return this.#someTenant;
+  }
+
+  #someTenant = false;
+
   async #locate(fn: LocatorFunction, key: string, cacheable: boolean): Promise<string | null> {
     const cacheKey = `${fn}:${key}`;
     const cached = cacheable ? this.#cache.get(cacheKey) : undefined;

@@ -26,6 +26,14 @@ builder.mutationField('signUp', (t) =>
   }),
 );
 
+builder.queryField('firstRun', (t) =>
+  t.boolean({
+    description: 'True while no company exists and sign-up is open: the dashboard opens on "Create your company".',
+    authScopes: { public: true },
+    resolve: async (_root, _args, ctx) => ctx.services.config.signUpOpen && !(await ctx.services.locators.anyTenant()),
+  }),
+);
+
 builder.queryField('signUpOpen', (t) =>
   t.boolean({
     description: 'Whether signUp is open here (SIGN_UP): the dashboard shows "Create your company" only then.',
