@@ -37,20 +37,25 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-/** `env`: settings of the stack's Vigil (e.g. WEBHOOKS_ALLOW_PRIVATE_NETWORKS), over the tests' defaults. */
-export async function startStack(options: { env?: Record<string, string> } = {}): Promise<Stack> {
+/**
+ * `env`: settings of the stack's Vigil (e.g. WEBHOOKS_ALLOW_PRIVATE_NETWORKS), over the tests' defaults.
+ * `withOwner: false`: no company is signed up, so the stack is on its first run (and has no `owner`).
+ */
+export async function startStack(options?: { env?: Record<string, string>; withOwner?: true }): Promise<Stack>;
+export async function startStack(options: { env?: Record<string, string>; withOwner: false }): Promise<Omit<Stack, 'owner'>>;
+export async function startStack(options: { env?: Record<string, string>; withOwner?: boolean } = {}): Promise<Stack | Omit<Stack, 'owner'>> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run installs it)`);
   const dist = await buildDashboard();
   const vigil = await startVigil({ env: { ...options.env, DASHBOARD_DIR: dist } });
   const api = vigil.client();
-  const owner = { ...(await signUpTenant(api)), api };
+  const owner = options.withOwner === false ? undefined : { ...(await signUpTenant(api)), api };
   // launch() starts Chromium on a fresh temporary --user-data-dir of its own and removes it on close.
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
   mkdirSync(SCREENSHOTS, { recursive: true });
   return {
     vigil,
     browser,
-    owner,
+    ...(owner && { owner }),
     async open(viewport = DESKTOP) {
       const context = await browser.newContext({ viewport, baseURL: vigil.url, acceptDownloads: true });
       const page = await context.newPage();

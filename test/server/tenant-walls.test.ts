@@ -7,7 +7,7 @@ import { FILTER_FIELDS, ID_FIELDS, expectCrossTenantWritesRefused, expectIdsOfAn
 import { type TestVigil, startVigil } from '../support/vigil.ts';
 
 /** The only fields anyone may call without being signed in. */
-const PUBLIC_FIELDS = ['Query.viewer', 'Mutation.signUp', 'Mutation.signIn', 'Mutation.completeSignIn', 'Mutation.signOut', 'Mutation.acceptInvitation', 'Mutation.completePasswordReset'];
+const PUBLIC_FIELDS = ['Query.viewer', 'Query.signUpOpen', 'Query.firstRun', 'Mutation.signUp', 'Mutation.signIn', 'Mutation.completeSignIn', 'Mutation.signOut', 'Mutation.acceptInvitation', 'Mutation.completePasswordReset'];
 const PUBLIC_TYPES = ['AuthPayload'];
 
 const scopesOf = (owner: { extensions?: unknown }) => (owner.extensions as { pothosOptions?: { authScopes?: unknown } } | undefined)?.pothosOptions?.authScopes;
