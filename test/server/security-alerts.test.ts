@@ -106,7 +106,7 @@ describe('the other rules', () => {
 
   test('an event whose detection was lost (its instance died after the commit) is inspected again by the sweep, once', async () => {
     const owner = await signUpTenant(first.client());
-    const deaf = { ...first.services, alerts: { inspect: () => {}, inspectLatestPerSubject: () => {}, idle: async () => {} } };
+    const deaf = { ...first.services, alerts: { inspect: () => {}, idle: async () => {} } };
     const sessionId = crypto.randomUUID();
     const origin = { actorType: 'user' as const, actorId: owner.userId, sessionId, ip: '203.0.113.77', userAgent: null };
     await inTenantTransaction(deaf, { tenantId: owner.tenantId, origin, viewer: null }, ({ journal }) =>

@@ -12,6 +12,9 @@ import { DETECTED_ACTIONS, type Detector, detectorsOf } from './detectors.ts';
 import type { SecurityDetection } from './detection.ts';
 import { effectiveRule } from './rules.ts';
 
+/** Checks running together on one instance (each a transaction). */
+const DETECTIONS_AT_ONCE = 4;
+
 /**
  * The detectors on the journal stream: every event an instance commits is handed here after the commit
  * (publishCommitted), whichever instance committed it, and each detector it wakes reads the journal, the
@@ -21,45 +24,48 @@ import { effectiveRule } from './rules.ts';
  * caller's failure.
  */
 export class AlertInspector implements SecurityDetection {
+  /**
+   * What waits to be checked, one entry per company, rule and subject: a later event of the same subject takes
+   * the place of an earlier one (the check reads the rule's whole window, and raises once per window), so a
+   * flood of failed sign-ins from one address costs one check at a time, not one transaction per event.
+   */
+  private readonly pending = new Map<string, [Detector, RecordedEvent, string]>();
   private readonly running = new Set<Promise<void>>();
 
   /** The services the inspector is one of, given late: they hold it. */
   constructor(private readonly services: () => Services) {}
 
   inspect(events: readonly RecordedEvent[]): void {
-    for (const event of events) for (const detector of detectorsOf(event.action)) this.start(detector, event);
-  }
-
-  /**
-   * The sweep's inspection: per rule and subject only its latest event (a rule reads its whole window anyway,
-   * and raises once per subject and window), so reading events again costs a check per subject, not per event.
-   */
-  inspectLatestPerSubject(events: readonly RecordedEvent[]): void {
-    const latest = new Map<string, [Detector, RecordedEvent]>();
     for (const event of events) {
       for (const detector of detectorsOf(event.action)) {
         const subject = detector.subject(event);
-        if (subject !== null) latest.set(`${event.tenantId}|${detector.rule}|${subject}`, [detector, event]);
+        if (subject !== null) this.pending.set(`${event.tenantId}|${detector.rule}|${subject}`, [detector, event, subject]);
       }
     }
-    for (const [detector, event] of latest.values()) this.start(detector, event);
+    this.pump();
   }
 
-  private start(detector: Detector, event: RecordedEvent): void {
-    const run: Promise<void> = this.detect(detector, event)
-      .catch((error: unknown) => this.services().log.error({ err: error, rule: detector.rule, tenantId: event.tenantId }, 'a security detector failed'))
-      .finally(() => this.running.delete(run));
-    this.running.add(run);
-  }
-
-  /** Resolves once every detection started so far is done (a stopping instance finishes them; tests wait on it). */
+  /** Resolves once every detection handed in so far is done (a stopping instance finishes them; tests wait on it). */
   async idle(): Promise<void> {
-    while (this.running.size) await Promise.all([...this.running]);
+    while (this.running.size || this.pending.size) await Promise.all([...this.running]);
   }
 
-  private async detect(detector: Detector, event: RecordedEvent): Promise<void> {
-    const subject = detector.subject(event);
-    if (subject === null) return;
+  /** At most DETECTIONS_AT_ONCE checks run together: they take the pool's connections the requests need too. */
+  private pump(): void {
+    while (this.running.size < DETECTIONS_AT_ONCE && this.pending.size) {
+      const [key, [detector, event, subject]] = this.pending.entries().next().value!;
+      this.pending.delete(key);
+      const run: Promise<void> = this.detect(detector, event, subject)
+        .catch((error: unknown) => this.services().log.error({ err: error, rule: detector.rule, tenantId: event.tenantId }, 'a security detector failed'))
+        .finally(() => {
+          this.running.delete(run);
+          this.pump();
+        });
+      this.running.add(run);
+    }
+  }
+
+  private async detect(detector: Detector, event: RecordedEvent, subject: string): Promise<void> {
     await inTenantTransaction(this.services(), { tenantId: event.tenantId, origin: SYSTEM_ORIGIN, viewer: null }, async ({ em, journal, now }) => {
       const tenant = await em.findOne(Tenant, event.tenantId, { fields: ['alertRules'] });
       const rule = effectiveRule(detector.rule, tenant?.alertRules[detector.rule]);
@@ -82,8 +88,8 @@ export const ALERT_SWEEP_JOB = 'alert_sweep';
 
 /**
  * What a crash between a commit and its detection would lose, read again: one instance per lease inspects
- * every company's detected events of the last `lookbackSeconds` (the job runs more often than that). A rule
- * raises once per subject and window, so an event inspected twice raises nothing twice.
+ * every company's detected events of the last `lookbackSeconds` (the job runs more often than that), one check
+ * per subject. A rule raises once per subject and window, so an event inspected twice raises nothing twice.
  */
 export async function sweepRecentEvents(services: Services, lookbackSeconds: number, leaseSeconds: number): Promise<number> {
   const now = services.clock.now();
@@ -92,7 +98,7 @@ export async function sweepRecentEvents(services: Services, lookbackSeconds: num
   let inspected = 0;
   for (const tenantId of [PLATFORM_TENANT_ID, ...(await services.locators.allTenantIds())]) {
     const events = await services.db.forTenant(tenantId).find(AuditEvent, { action: { $in: [...DETECTED_ACTIONS] }, occurredAt: { $gt: since } }, { orderBy: { seq: 'asc' } });
-    services.alerts.inspectLatestPerSubject(events.map(fromEntity));
+    services.alerts.inspect(events.map(fromEntity));
     inspected += events.length;
   }
   await services.alerts.idle();
